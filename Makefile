@@ -1,0 +1,60 @@
+# The life of the assignment, one target per stage:
+#   make stencil solution   author -> handout     (assignment/ -> stencil/, solution/)
+#   make autograder         build the Gradescope zip (dist/autograder.zip)
+#   make grade SUBMISSION=… RESULTS=…   grade one submission exactly as Gradescope would
+#   make test               this project's own tests
+#   make bench              time and memory of grading the reference, per phase
+#   make calibrate          train the reference over seeds to set the perplexity threshold
+# Every target sets up its own pinned environment in .venv on first use.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Gradescope's Ubuntu 22.04 image grades with Python 3.10, so we build and test with it too.
+PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3 /usr/bin/python3.10; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo "$$p"; break; }; done)
+BASE_PYTHON ?= $(or $(PYTHON310),python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+SUBMISSION ?=
+RESULTS ?= results.json
+SEEDS ?= 5
+
+.PHONY: help venv data stencil solution handout autograder grade test bench calibrate clean
+
+help:
+	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+
+$(STAMP): requirements-dev.txt autograder/requirements.txt
+	$(BASE_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP)
+
+data: $(STAMP)
+	$(PY) -m assignment.corpus
+
+stencil solution handout: $(STAMP)
+	$(PY) -m assignment.build
+
+autograder: $(STAMP)
+	$(PY) -m autograder.package.build_zip --out dist/autograder.zip
+
+grade: autograder
+	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=<notebook, .py or folder> RESULTS=<results.json>"; exit 2; }
+	$(PY) -m autograder.package.local_grade --zip dist/autograder.zip --submission "$(SUBMISSION)" --results "$(RESULTS)"
+
+test: $(STAMP)
+	$(PY) -m pytest tests -n 2 --dist loadgroup
+
+bench: autograder
+	$(PY) -m tests.bench
+
+calibrate: $(STAMP)
+	$(PY) -m assignment.calibrate --seeds $(SEEDS)
+
+clean:
+	rm -rf build dist
