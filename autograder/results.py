@@ -111,7 +111,8 @@ def _failure_text(excinfo) -> str:
 def assemble(collected: list[dict], entries: dict, leaderboard: list[dict], output: str, seconds: float,
              missing_reason: str) -> dict:
     """results.json with every collected test, those without an outcome failed with `missing_reason`."""
-    tests = [entries.get(meta["id"]) or test_entry(meta, 0.0, missing_reason) for meta in collected]
+    in_order = sorted(collected, key=lambda meta: [int(n) for n in meta["number"].split(".")])
+    tests = [entries.get(meta["id"]) or test_entry(meta, 0.0, missing_reason) for meta in in_order]
     return {
         "score": round(sum(test["score"] for test in tests), 4),
         "execution_time": round(seconds, 2),

@@ -1,0 +1,102 @@
+"""`make autograder`: the Gradescope zip, with expected values instead of the reference.
+
+The reference solution is graded once, here, through the very probes and sandbox
+that grade students; its answers become source/expected/expected.npz. The zip holds
+the engine, those answers, the data and the configuration, never the reference.
+
+    python -m autograder.package.build_zip --out dist/autograder.zip
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from autograder.cases import PARTS, make_case_set
+from autograder.grade import run_tests
+from autograder.sandbox import Limits, run_child
+from autograder.submission import graded_chunks, read_cells
+
+REPO = Path(__file__).resolve().parents[2]
+ENGINE = REPO / "autograder"
+PACKAGING = Path(__file__).parent
+REFERENCE = REPO / "solution" / "language_model.py"
+DATA = {"train.txt": REPO / "stencil" / "data" / "train.txt", "vocab.txt": REPO / "stencil" / "data" / "vocab.txt",
+        "hidden_test.txt": REPO / "solution" / "data" / "hidden_test.txt"}
+TENSOR_PARTS = [part for part in PARTS if part != "train"]
+
+
+def record_expected(reference: Path, hidden_seed: int | None, threads: int) -> tuple[dict, dict]:
+    """The reference's answers to every case of every tensor part (visible, and hidden when seeded)."""
+    chunks, _ = graded_chunks(read_cells(reference))
+    expected, info = {}, {}
+    for part in TENSOR_PARTS:
+        specs, arrays = make_case_set(part, hidden_seed)
+        job = {"chunks": [chunk.__dict__ for chunk in chunks], "specs": specs, "seed": 0, "threads": threads}
+        run = run_child(job, arrays, Limits(cpu_seconds=600, wall_seconds=900, memory_mb=4000, threads=threads))
+        problems = run.report.get("errors") or [s["id"] for s in specs if s["id"] not in run.report.get("finished", [])]
+        if problems:
+            raise SystemExit(f"The reference failed on {part}: {problems}\n{run.printed[-3000:]}")
+        expected.update(run.outputs)
+        info.update(run.report["info"])
+    return expected, info
+
+
+def copy_engine(target: Path) -> None:
+    shutil.copytree(ENGINE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "package", "config.json", "requirements.txt"))
+
+
+def build_bundle(bundle: Path, config: dict, data: dict) -> None:
+    """Lay out what the zip contains (Gradescope's /autograder/source) in `bundle`."""
+    shutil.rmtree(bundle, ignore_errors=True)
+    bundle.mkdir(parents=True)
+    copy_engine(bundle / "autograder")
+    for name in ("setup.sh", "run_autograder"):
+        shutil.copy(PACKAGING / name, bundle / name)
+    shutil.copy(ENGINE / "requirements.txt", bundle / "requirements.txt")
+    (bundle / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (bundle / "data").mkdir()
+    for name, path in data.items():
+        shutil.copy(path, bundle / "data" / name)
+    (bundle / "expected").mkdir()
+    expected, info = record_expected(REFERENCE, config.get("hidden_seed"), config["threads"])
+    np.savez_compressed(bundle / "expected" / "expected.npz", **expected)
+    (bundle / "expected" / "info.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+    # The list of graded tests, so that even a judge that fails early can list every test.
+    (bundle / "expected" / "tests.json").write_text("[]")
+    collected = run_tests(REPO, None, None, collect_only=True).collected  # the same test files, importable here
+    (bundle / "expected" / "tests.json").write_text(json.dumps(collected, indent=1) + "\n")
+
+
+def write_zip(bundle: Path, out: Path) -> None:
+    """A reproducible zip: sorted entries, fixed timestamps, executable bits kept."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in bundle.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            entry = zipfile.ZipInfo(str(path.relative_to(bundle)), date_time=(2020, 1, 1, 0, 0, 0))
+            entry.external_attr = (0o755 if path.stat().st_mode & 0o100 else 0o644) << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, path.read_bytes())
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "dist" / "autograder.zip")
+    parser.add_argument("--bundle", type=Path, default=REPO / "build" / "autograder")
+    args = parser.parse_args(argv)
+    config = json.loads((ENGINE / "config.json").read_text())
+    build_bundle(args.bundle, config, DATA)
+    write_zip(args.bundle, args.out)
+    size = args.out.stat().st_size / 1e6
+    print(f"wrote {args.out} ({size:.1f} MB): upload it as the Gradescope autograder")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

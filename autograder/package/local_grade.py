@@ -1,0 +1,52 @@
+"""`make grade`: grade one submission exactly as Gradescope would, in a local folder laid out like /autograder.
+
+    python -m autograder.package.local_grade --zip dist/autograder.zip --submission NOTEBOOK_OR_FOLDER --results results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+
+def lay_out(root: Path, zip_path: Path, submission: Path) -> None:
+    """root/source from the zip, root/submission with the student's files, an empty root/results."""
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(root / "source")
+    (root / "submission").mkdir()
+    (root / "results").mkdir()
+    if submission.is_dir():
+        shutil.copytree(submission, root / "submission", dirs_exist_ok=True)
+    elif submission.exists():
+        shutil.copy(submission, root / "submission" / submission.name)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--zip", type=Path, required=True)
+    parser.add_argument("--submission", type=Path, required=True)
+    parser.add_argument("--results", type=Path, required=True)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="rnnkit-grade-") as folder:
+        root = Path(folder)
+        lay_out(root, args.zip.resolve(), args.submission.resolve())
+        # The same command as run_autograder, with this interpreter and this root.
+        subprocess.run([sys.executable, "-m", "autograder.grade", "--root", str(root)], cwd=root / "source", check=True)
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root / "results" / "results.json", args.results)
+    results = json.loads(args.results.read_text())
+    for test in results["tests"]:
+        mark = "PASS" if test["status"] == "passed" else "FAIL"
+        print(f"{mark} {test['number']:>7} {test['score']:g}/{test['max_score']:g}  {test['name']}")
+    print(f"results written to {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
