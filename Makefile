@@ -47,7 +47,7 @@ grade: autograder
 	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=<notebook, .py or folder> RESULTS=<results.json>"; exit 2; }
 	$(PY) -m autograder.package.local_grade --zip dist/autograder.zip --submission "$(SUBMISSION)" --results "$(RESULTS)"
 
-test: $(STAMP)
+test: autograder
 	$(PY) -m pytest tests -n 2 --dist loadgroup
 
 bench: autograder

@@ -13,6 +13,7 @@ import ast
 import json
 import linecache
 import os
+import re
 import sys
 import traceback
 import types
@@ -25,6 +26,7 @@ def student_frames_only(error: BaseException, labels: set) -> str:
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in labels]
     lines = [f'  File "{f.filename}", line {f.lineno}, in {f.name}\n    {f.line or ""}'.rstrip() for f in frames[-6:]]
     message = "".join(traceback.format_exception_only(type(error), error)).strip()
+    message = re.sub(r"\x1b\[[0-9;]*m", "", message)  # Keras bolds parts of its messages
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[:MAX_MESSAGE_CHARS] + " […]"
     return "\n".join(lines + [message])

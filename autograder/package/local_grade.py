@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -27,17 +28,38 @@ def lay_out(root: Path, zip_path: Path, submission: Path) -> None:
         shutil.copy(submission, root / "submission" / submission.name)
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+def close_checkout() -> None:
+    """As root, hide this checkout (the reference, the tests' submissions) from the sandbox user.
+
+    Student code runs as `nobody`, which may read anything world-readable. On Gradescope
+    nothing but the zip is there; on a developer's machine the checkout is, so everything
+    in it except the Python environment the sandbox runs is closed to others (o-rwx).
+    """
+    if os.geteuid() != 0:
+        return
+    venv = Path(sys.prefix).resolve()
+    for entry in REPO.iterdir():
+        if entry.resolve() != venv and not entry.is_symlink():
+            entry.chmod(entry.stat().st_mode & ~0o007)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zip", type=Path, required=True)
     parser.add_argument("--submission", type=Path, required=True)
     parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--tags", help="grade only these parts, comma-separated (for this project's own tests)")
     args = parser.parse_args(argv)
+    close_checkout()
     with tempfile.TemporaryDirectory(prefix="rnnkit-grade-") as folder:
         root = Path(folder)
         lay_out(root, args.zip.resolve(), args.submission.resolve())
         # The same command as run_autograder, with this interpreter and this root.
-        subprocess.run([sys.executable, "-m", "autograder.grade", "--root", str(root)], cwd=root / "source", check=True)
+        tags = ["--tags", args.tags] if args.tags else []
+        subprocess.run([sys.executable, "-m", "autograder.grade", "--root", str(root), *tags], cwd=root / "source", check=True)
         args.results.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(root / "results" / "results.json", args.results)
     results = json.loads(args.results.read_text())

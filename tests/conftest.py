@@ -1,0 +1,54 @@
+"""Shared fixtures of this project's own tests.
+
+`grade` grades a submission the way `make grade` does (the same command, on the
+zip that `make autograder` built) and returns the parsed results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ZIP = REPO / "dist" / "autograder.zip"
+SUBMISSIONS = REPO / "tests" / "submissions"
+REFERENCE_NOTEBOOK = REPO / "solution" / "language_model.ipynb"
+STENCIL_NOTEBOOK = REPO / "stencil" / "language_model.ipynb"
+
+
+def grade_submission(submission: Path, results: Path, tags=None, timeout: float = 900) -> dict:
+    """Grade `submission` (a file or folder) with `make grade`'s command; the parsed results.json."""
+    if not ZIP.is_file():
+        pytest.fail(f"{ZIP} is missing: run `make autograder` first (`make test` does).")
+    command = [sys.executable, "-m", "autograder.package.local_grade", "--zip", str(ZIP),
+               "--submission", str(submission), "--results", str(results)]
+    if tags:
+        command += ["--tags", ",".join(sorted(tags))]
+    finished = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    assert finished.returncode == 0, f"grading failed:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
+    return json.loads(results.read_text())
+
+
+@pytest.fixture
+def grade(tmp_path):
+    """grade(submission_path, tags=None) -> results.json as a dict."""
+    counter = iter(range(1000))
+
+    def run(submission: Path, tags=None) -> dict:
+        return grade_submission(Path(submission), tmp_path / f"results-{next(counter)}.json", tags)
+
+    return run
+
+
+def by_tag(results: dict) -> dict[str, tuple[float, float]]:
+    """Points scored and available, per contract part."""
+    parts: dict[str, list[float]] = {}
+    for test in results["tests"]:
+        score = parts.setdefault(test["tags"][0], [0.0, 0.0])
+        score[0] += test["score"]
+        score[1] += test["max_score"]
+    return {tag: (score, top) for tag, (score, top) in parts.items()}
