@@ -1,0 +1,235 @@
+"""The handout: the generated stencil and solution match their source, and both notebooks run as promised.
+
+- regenerating from assignment/language_model.py gives the committed files byte for byte;
+- both notebooks are valid and clean; the stencil shows every TODO, hides the solution, and each stub
+  raises NotImplementedError naming its TODO;
+- run top to bottom, the stencil stops at TODO 1 (make_windows); the solution notebook runs to the end
+  on 2 CPU cores and shows the LSTM ahead of the vanilla RNN on the long-range task;
+- solution/language_model.py is the contract as a plain module, importable without side effects.
+"""
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from assignment.build import build, split_source  # noqa: E402
+from autograder.submission import graded_source  # noqa: E402
+
+STENCIL = REPO / "stencil" / "language_model.ipynb"
+SOLUTION = REPO / "solution" / "language_model.ipynb"
+MODULE = REPO / "solution" / "language_model.py"
+GENERATED = [STENCIL, SOLUTION, MODULE]
+TODOS = [
+    (1, "make_windows"),
+    (2, "MyRNN.step"),
+    (3, "MyRNN.call"),
+    (4, "MyLSTM.step"),
+    (5, "MyLSTM.call"),
+    (6, "LanguageModel.call"),
+    (7, "perplexity"),
+    (8, "train"),
+    (9, "HPARAMS"),
+]
+CHECKS = ["windows", "rnn", "lstm", "lm", "perplexity", "train"]
+CONTRACT_NAMES = ["make_windows", "MyRNN", "MyLSTM", "LanguageModel", "perplexity", "train", "HPARAMS"]
+HPARAMS_KEYS = {"cell", "embedding_sz", "hidden_sz", "window_sz", "batch_sz", "epochs", "learning_rate"}
+KERNEL_ENV = {"TF_NUM_INTRAOP_THREADS": "2", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def code_cells(path):
+    return [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+
+
+def test_regenerating_gives_the_committed_files(tmp_path):
+    written = build(tmp_path)
+    assert [path.relative_to(tmp_path) for path in written] == [path.relative_to(REPO) for path in GENERATED]
+    for fresh, committed in zip(written, GENERATED):
+        assert fresh.read_bytes() == committed.read_bytes(), f"{committed.relative_to(REPO)} is stale: run `make stencil` and commit"
+
+
+@pytest.mark.parametrize("path", [STENCIL, SOLUTION], ids=["stencil", "solution"])
+def test_notebooks_are_valid_and_clean(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    ids = [cell.id for cell in notebook.cells]
+    assert len(set(ids)) == len(ids)
+    for cell in notebook.cells:
+        assert "BEGIN SOLUTION" not in cell.source and "END SOLUTION" not in cell.source and "# STUB" not in cell.source
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    sources = [cell.source for cell in notebook.cells]
+    assert any("from check import check" in source for source in sources)
+    check_cells = [source for source in sources if re.fullmatch(r'check\("\w+"\)', source.strip())]
+    assert check_cells == [f'check("{part}")' for part in CHECKS]
+
+
+def test_todos_are_numbered_in_notebook_order():
+    assert [(todo.number, todo.name) for todo in split_source().todos] == TODOS
+    stencil = STENCIL.read_text(encoding="utf-8")
+    for number, name in TODOS:
+        assert f"TODO {number}: {name} — " in stencil
+
+
+def test_the_stencil_hides_the_solution():
+    def lines(path):
+        return Counter(line.strip() for source in code_cells(path) for line in source.splitlines())
+
+    stencil, solution, todos = lines(STENCIL), lines(SOLUTION), split_source().todos
+    in_regions = Counter(line.strip() for todo in todos for line in todo.solution.splitlines())
+    for todo in todos:
+        for line in {line.strip() for line in todo.solution.splitlines()}:
+            given = solution[line] - in_regions[line]  # the same line in given code, such as a loop over batches
+            if len(line) > 25:  # a distinctive line, not `return outputs`
+                assert stencil[line] <= given, f"TODO {todo.number} leaks into the stencil: {line!r}"
+
+
+@pytest.fixture(scope="module")
+def stencil_namespace():
+    """The stencil's graded code (what the autograder would run of an untouched stencil), executed."""
+    import tensorflow as tf  # noqa: F401  (imported here so that collecting this module stays cheap)
+
+    namespace = {"__name__": "stencil_language_model"}
+    exec(compile(graded_source(STENCIL), str(STENCIL), "exec"), namespace)
+    return namespace
+
+
+def call_todo(namespace, name):
+    """Call the stencil's version of one TODO on tiny inputs."""
+    import tensorflow as tf
+
+    x, state = tf.zeros((2, 3, 4)), tf.zeros((2, 5))
+    if name == "make_windows":
+        return namespace["make_windows"](np.arange(11), 4)
+    if name.startswith(("MyRNN", "MyLSTM")):
+        layer = namespace[name.split(".")[0]](5)
+        layer.build(x.shape)
+        if name == "MyRNN.step":
+            return layer.step(x[:, 0], state)
+        if name == "MyLSTM.step":
+            return layer.step(x[:, 0], state, state)
+        return layer(x)
+    if name == "LanguageModel.call":
+        return namespace["LanguageModel"](10, cell="rnn", embedding_sz=4, hidden_sz=5)(np.zeros((2, 3), np.int64))
+    if name == "perplexity":
+        return namespace["perplexity"](np.zeros((2, 3), np.int64), tf.zeros((2, 3, 10)))
+    if name == "train":
+        model = namespace["LanguageModel"](10, cell="rnn", embedding_sz=4, hidden_sz=5)
+        return namespace["train"](model, np.zeros((4, 3), np.int64), np.zeros((4, 3), np.int64), 1, 2, 0.01)
+    if name == "HPARAMS":  # a module-level stub: run its cell
+        (cell,) = [source for source in code_cells(STENCIL) if "HPARAMS = {" in source]
+        return exec(cell, {})
+    raise AssertionError(f"no call for {name}")
+
+
+@pytest.mark.parametrize("number, name", TODOS, ids=[name for _, name in TODOS])
+def test_each_stub_raises_naming_its_todo(stencil_namespace, number, name):
+    with pytest.raises(NotImplementedError, match=re.escape(f"TODO {number}: {name} — ")):
+        call_todo(stencil_namespace, name)
+
+
+def test_the_stencil_asks_for_every_hparams_key():
+    (cell,) = [source for source in code_cells(STENCIL) if "HPARAMS = {" in source]
+    keys = set(re.findall(r'^\s*"(\w+)": \.\.\.,', cell, flags=re.M))
+    assert keys == HPARAMS_KEYS
+
+
+def execute(notebook, cwd, monkeypatch):
+    from nbclient import NotebookClient
+
+    for name, value in KERNEL_ENV.items():
+        monkeypatch.setenv(name, value)
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    return client.execute()
+
+
+def require_data():
+    missing = [name for name in ["train", "valid", "test", "vocab"] if not (REPO / "stencil" / "data" / f"{name}.txt").is_file()]
+    assert not missing, f"stencil/data/ lacks {missing}: run `make data`"
+
+
+@pytest.mark.xdist_group("notebook")
+def test_the_stencil_stops_at_the_first_todo(monkeypatch):
+    from nbclient.exceptions import CellExecutionError
+
+    require_data()
+    notebook = nbformat.read(STENCIL, as_version=4)
+    with pytest.raises(CellExecutionError) as stopped:
+        execute(notebook, STENCIL.parent, monkeypatch)
+    assert stopped.value.ename == "NotImplementedError"
+    assert "TODO 1: make_windows" in stopped.value.evalue
+    errors = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+              and any(output.output_type == "error" for output in cell.outputs)]
+    (failed,) = errors
+    assert "def make_windows" in notebook.cells[failed - 1].source, "the stencil must stop in the cell right after TODO 1"
+
+
+@pytest.mark.xdist_group("notebook")
+def test_the_solution_notebook_runs_and_the_lstm_remembers_longer(monkeypatch):
+    require_data()
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    (knob,) = [cell for cell in notebook.cells if cell.source.startswith("max_tokens = None")]
+    knob.source = knob.source.replace("max_tokens = None", "max_tokens = 30_000", 1)  # a quick main experiment
+    report = "import json; print(json.dumps({'distances': distances, 'accuracy': long_range_accuracy, 'valid': valid_perplexity, 'vocab': len(vocab)}))"
+    notebook.cells.append(nbformat.v4.new_code_cell(report))
+    start = time.time()
+    execute(notebook, STENCIL.parent, monkeypatch)  # cwd = stencil/, so data/ and check.py resolve
+    elapsed = time.time() - start
+    result = json.loads(notebook.cells[-1].outputs[0].text)
+    rnn, lstm = result["accuracy"]["rnn"], result["accuracy"]["lstm"]
+    assert lstm[-1] > rnn[-1], f"at distance {result['distances'][-1]} the LSTM ({lstm[-1]:.2f}) must beat the RNN ({rnn[-1]:.2f})"
+    assert lstm[-1] > 0.5, "the LSTM should remember the subject at the longest distance, far above guessing (0.25)"
+    assert result["valid"] < result["vocab"], "the trained model must beat the uniform model"
+    assert elapsed < 600, f"the solution notebook took {elapsed:.0f} s"
+
+
+@pytest.mark.xdist_group("notebook")
+def test_the_reference_module_imports_without_side_effects(tmp_path):
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import language_model as m\n"
+        f"missing = [n for n in {CONTRACT_NAMES!r} if not hasattr(m, n)]\n"
+        "sys.exit(f'missing {missing}' if missing else 0)\n"
+    )
+    env = dict(os.environ, **KERNEL_ENV)
+    start = time.time()
+    done = subprocess.run([sys.executable, "-c", code, str(MODULE.parent)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    elapsed = time.time() - start
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == "", f"importing the reference printed: {done.stdout[:500]!r}"
+    assert elapsed < 60, f"importing the reference took {elapsed:.0f} s: does it train or load data on import?"
+    assert list(tmp_path.iterdir()) == [], "importing the reference wrote files"
+
+
+def test_the_reference_module_is_only_the_contract():
+    tree = ast.parse(MODULE.read_text(encoding="utf-8"))
+    names = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names[node.name] = node
+        else:
+            assert isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets), \
+                f"line {node.lineno}: only imports, defs, classes and UPPER_CASE assignments belong in the reference"
+            names.update({target.id: node for target in node.targets})
+    assert set(CONTRACT_NAMES) <= set(names)
+    methods = {name: {item.name for item in names[name].body if isinstance(item, ast.FunctionDef)}
+               for name in ["MyRNN", "MyLSTM", "LanguageModel"]}
+    assert {"build", "step", "call"} <= methods["MyRNN"] and {"build", "step", "call"} <= methods["MyLSTM"]
+    assert "call" in methods["LanguageModel"]
+    assert set(ast.literal_eval(names["HPARAMS"].value)) == HPARAMS_KEYS
+    assert MODULE.read_text(encoding="utf-8").strip().endswith(graded_source(SOLUTION).strip())
