@@ -39,6 +39,7 @@ data: $(STAMP)
 
 stencil solution handout: $(STAMP)
 	$(PY) -m assignment.build
+	$(PY) -m autograder.package.export_checker
 
 autograder: $(STAMP)
 	$(PY) -m autograder.package.build_zip --out dist/autograder.zip

@@ -56,7 +56,7 @@ def run_tests(source: Path, session: Session | None, tags: set[str] | None, coll
     arguments = [str(source / "autograder" / "tests"), "-q", "-p", "no:cacheprovider", "--rootdir", str(source),
                  "-W", "ignore::DeprecationWarning", "--tb=no", "--no-header"]
     if collect_only:
-        arguments.append("--collect-only")
+        arguments += ["--collect-only", "-q"]
     pytest.main(arguments, plugins=[plugin, _Selection(tags, public_only)])
     return plugin
 

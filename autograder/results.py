@@ -61,7 +61,8 @@ def describe_item(item) -> dict:
     if len(tags) != 1:
         raise ValueError(f"{item.nodeid} must have exactly one tag, has {tags}")
     return {"id": item.nodeid, "name": name, "number": number, "max_score": float(getattr(function, "__weight__", 0)),
-            "tags": tags, "visibility": getattr(function, "__visibility__", VISIBILITY_DEFAULT)}
+            "tags": tags, "visibility": getattr(function, "__visibility__", VISIBILITY_DEFAULT),
+            "public": item.get_closest_marker("public") is not None}
 
 
 class GradescopeResults:

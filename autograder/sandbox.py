@@ -1,7 +1,7 @@
 """Run untrusted code in a child process the judge can always stop and always survive.
 
 The child (child/runner.py) gets a private work directory with its job and inputs,
-runs as the unprivileged user `nobody` when the judge is root (as on Gradescope),
+runs as an unprivileged user id of its own when the judge is root (as on Gradescope),
 in its own session and process group, with limits on CPU seconds, wall time,
 memory (a watchdog sums the resident memory of its whole process tree), processes,
 file size and captured output. Afterwards every process it started is killed, and
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import resource
 import shutil
 import signal
@@ -29,7 +28,7 @@ import numpy as np
 import psutil
 
 CHILD_CODE = Path(__file__).parent / "child"
-SANDBOX_USER = "nobody"
+SANDBOX_USERS = range(61000, 65000)  # unnamed user ids that own no file; one per running judge
 POLL_SECONDS = 0.05
 OUTPUT_KEEP_BYTES = 4000  # of the child's printing, kept from the start and from the end
 MAX_RESULT_BYTES = 200_000_000
@@ -61,10 +60,25 @@ class ChildRun:
 
 
 def _sandbox_ids():
+    """A user and group id no running process has, or None when we are not root.
+
+    Its own id lets the judge find and kill everything the child started, even what
+    left its session, without touching another judge's children running at the same time.
+    """
     if os.geteuid() != 0:
         return None
-    entry = pwd.getpwnam(SANDBOX_USER)
-    return entry.pw_uid, entry.pw_gid
+    busy = set()
+    for process in psutil.process_iter(["uids"]):
+        try:
+            busy.add(process.info["uids"].real)
+        except (psutil.Error, AttributeError):
+            pass
+    offset = (os.getpid() * 7919) % len(SANDBOX_USERS)
+    for index in range(len(SANDBOX_USERS)):
+        uid = SANDBOX_USERS[(offset + index) % len(SANDBOX_USERS)]
+        if uid not in busy:
+            return uid, uid
+    raise RuntimeError("no free sandbox user id")
 
 
 def ensure_reachable(path: Path) -> None:
@@ -76,7 +90,7 @@ def ensure_reachable(path: Path) -> None:
     for folder in reversed(Path(path).resolve().parents):
         mode = folder.stat().st_mode
         if not mode & stat.S_IXOTH:
-            print(f"sandbox: letting '{SANDBOX_USER}' traverse {folder} (o+x) to reach the Python interpreter", file=sys.stderr)
+            print(f"sandbox: letting other users traverse {folder} (o+x) to reach the Python interpreter", file=sys.stderr)
             folder.chmod(mode | stat.S_IXOTH)
 
 
@@ -110,10 +124,10 @@ def _tree(process: psutil.Process, uid, started: float):
             found[member.pid] = member
     except psutil.Error:
         pass
-    if uid is not None:  # as root we can also find escapees by their user
-        for member in psutil.process_iter(["uids", "create_time"]):
+    if uid is not None:  # as root we can also find escapees by their user id, which is this child's alone
+        for member in psutil.process_iter(["uids"]):
             try:
-                if member.info["uids"].real == uid[0] and member.info["create_time"] >= started - 1:
+                if member.info["uids"].real == uid[0]:
                     found[member.pid] = member
             except (psutil.Error, TypeError):
                 pass

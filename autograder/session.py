@@ -44,14 +44,29 @@ class Bundle:
 
     def __post_init__(self):
         self.config = json.loads((self.root / "config.json").read_text())
-        with np.load(self.root / "expected" / "expected.npz", allow_pickle=False) as loaded:
-            self.expected = {name: loaded[name] for name in loaded.files}
-        self.expected_info = json.loads((self.root / "expected" / "info.json").read_text())
+        self.expected, self.expected_info = read_expected(self.root / "expected" / "expected.json")
 
     @property
     def public_only(self) -> bool:
         """The students' local checker ships visible cases only."""
         return not self.config.get("hidden_seed")
+
+
+SIGNIFICANT_DIGITS = 7  # far finer than the checks' tolerance, coarse enough to be reproducible
+
+
+def write_expected(path: Path, arrays: dict, info: dict) -> None:
+    """The reference's answers as plain JSON: readable, diffable, and no pickle anywhere."""
+    encoded = {name: {"dtype": str(array.dtype), "shape": list(array.shape),
+                      "data": [float(f"{v:.{SIGNIFICANT_DIGITS}g}") if array.dtype.kind == "f" else int(v) for v in array.ravel()]}
+               for name, array in sorted(arrays.items())}
+    path.write_text(json.dumps({"arrays": encoded, "info": info}, sort_keys=True, separators=(",", ":")) + "\n")
+
+
+def read_expected(path: Path) -> tuple[dict, dict]:
+    loaded = json.loads(path.read_text())
+    arrays = {name: np.array(entry["data"], dtype=entry["dtype"]).reshape(entry["shape"]) for name, entry in loaded["arrays"].items()}
+    return arrays, loaded["info"]
 
 
 class PartAnswers:

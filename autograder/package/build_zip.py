@@ -16,11 +16,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
 from autograder.cases import PARTS, make_case_set
 from autograder.grade import run_tests
 from autograder.sandbox import Limits, run_child
+from autograder.session import write_expected
 from autograder.submission import graded_chunks, read_cells
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,9 +64,7 @@ def build_bundle(bundle: Path, config: dict, data: dict) -> None:
     for name, path in data.items():
         shutil.copy(path, bundle / "data" / name)
     (bundle / "expected").mkdir()
-    expected, info = record_expected(REFERENCE, config.get("hidden_seed"), config["threads"])
-    np.savez_compressed(bundle / "expected" / "expected.npz", **expected)
-    (bundle / "expected" / "info.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+    write_expected(bundle / "expected" / "expected.json", *record_expected(REFERENCE, config.get("hidden_seed"), config["threads"]))
     # The list of graded tests, so that even a judge that fails early can list every test.
     (bundle / "expected" / "tests.json").write_text("[]")
     collected = run_tests(REPO, None, None, collect_only=True).collected  # the same test files, importable here

@@ -1,0 +1,86 @@
+"""Check your work with the autograder's visible tests: the same checks and messages as on Gradescope.
+
+In the notebook:   from check import check
+                   check("rnn")            # or check() for every part
+From a terminal:   python check.py [language_model.ipynb] [windows rnn lstm lm perplexity train]
+
+Your code runs in a separate process, exactly as when Gradescope grades it; only
+the imports, function and class definitions and UPPER_CASE assignments run. In a
+notebook, what is checked is the code of the cells you have run so far.
+"""
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHECKER = HERE / "checker"
+PARTS = ("windows", "rnn", "lstm", "lm", "perplexity", "train")
+
+
+def _kernel_cells():
+    """The cells run so far in this Jupyter/Colab kernel, or None outside one."""
+    try:
+        shell = get_ipython()  # noqa: F821 (defined inside IPython only)
+    except NameError:
+        return None
+    return [cell for cell in shell.user_ns.get("In", []) if cell.strip()]
+
+
+def _write_submission(folder: Path, notebook) -> None:
+    import nbformat
+
+    cells = None if notebook else _kernel_cells()
+    if cells is None:
+        path = Path(notebook or HERE / "language_model.ipynb")
+        (folder / path.name).write_bytes(path.read_bytes())
+        return
+    document = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    (folder / "language_model.ipynb").write_text(nbformat.writes(document))
+
+
+def _report(results: dict) -> str:
+    lines = []
+    for test in results["tests"]:
+        mark = "✅" if test["status"] == "passed" else "❌"
+        lines.append(f"{mark} **{test['number']}** {test['name']} ({test['score']:g}/{test['max_score']:g})")
+        if test["status"] != "passed" and test["output"]:
+            lines.append("\n" + test["output"] + "\n")
+    passed = sum(test["status"] == "passed" for test in results["tests"])
+    lines.append(f"\n**{passed} of {len(results['tests'])} visible tests pass.** Gradescope also runs hidden tests on other inputs.")
+    return "\n".join(lines)
+
+
+def check(*parts, notebook=None) -> dict:
+    """Run the visible tests of `parts` (all by default) on your code; print the feedback and return the results."""
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown:
+        raise ValueError(f"unknown part(s) {unknown}; choose from {', '.join(PARTS)}")
+    if str(CHECKER) not in sys.path:
+        sys.path.insert(0, str(CHECKER))
+    try:
+        from autograder.grade import grade
+    except ImportError as error:
+        raise ImportError(f"{error}. The checker needs the packages in requirements.txt: "
+                          "run `pip install -r requirements.txt` (in a notebook: `%pip install -r requirements.txt`).") from None
+    with tempfile.TemporaryDirectory(prefix="check-") as folder:
+        root = Path(folder)
+        (root / "source").symlink_to(CHECKER, target_is_directory=True)
+        (root / "submission").mkdir()
+        _write_submission(root / "submission", notebook)
+        results = grade(root, set(parts or PARTS))
+    text = _report(results)
+    try:
+        from IPython.display import Markdown, display
+        display(Markdown(text)) if _kernel_cells() is not None else print(text)
+    except ImportError:
+        print(text)
+    return results
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    notebook = arguments.pop(0) if arguments and arguments[0].endswith((".ipynb", ".py")) else None
+    outcome = check(*arguments, notebook=notebook)
+    sys.exit(0 if all(test["status"] == "passed" for test in outcome["tests"]) else 1)

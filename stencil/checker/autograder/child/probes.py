@@ -1,0 +1,207 @@
+"""What each check asks of a submission, run inside the sandbox by runner.py.
+
+Each probe calls the student's code on one case's inputs and stores what came back
+in `outputs` (arrays named "<case id>:<name>") and `info` (JSON: return structure,
+dtypes, losses). Judging happens elsewhere; a probe only asks and records.
+
+Where a part depends on another (the language model on the recurrent layer), the
+probe swaps in Keras's built-in layer, so one bug costs points once.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+LSTM_GATES = ("i", "f", "o", "c")
+KERAS_GATE_ORDER = ("i", "f", "c", "o")
+
+
+def as_array(value, what):
+    if isinstance(value, (tf.Tensor, tf.Variable)):
+        value = value.numpy()
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise TypeError(f"{what} could not be read as a numeric array (got {type(value).__name__})")
+    return array
+
+
+def describe(value):
+    """The shape of what a call returned: a tensor, or a list/tuple of how many."""
+    if isinstance(value, (list, tuple)):
+        return {"kind": type(value).__name__, "count": len(value), "types": [type(v).__name__ for v in value]}
+    return {"kind": type(value).__name__, "count": 1}
+
+
+def windows(module, spec, arrays, outputs, info):
+    case = spec["id"]
+    ids = arrays[f"{case}:ids"]
+    result = module.make_windows(ids.tolist() if spec["as_list"] else ids, spec["window_sz"])
+    info[case] = describe(result)
+    if not isinstance(result, (list, tuple)) or len(result) != 2:
+        raise TypeError(f"make_windows must return a pair (inputs, labels); it returned {info[case]}")
+    info[case]["types"] = [type(r).__module__ + "." + type(r).__name__ for r in result]
+    outputs[f"{case}:inputs"] = as_array(result[0], "inputs")
+    outputs[f"{case}:labels"] = as_array(result[1], "labels")
+
+
+def _weights(layer_kind, case, arrays):
+    if layer_kind == "rnn":
+        names = ["W_r", "b_r"]
+    else:
+        names = [f"{kind}_{gate}" for gate in LSTM_GATES for kind in ("W", "U", "b")]
+    return {name: arrays[f"{case}:{name}"] for name in names}
+
+
+def _layer(module, layer_kind, spec, arrays, input_dim, **options):
+    """The student's layer, built by its given `build` and loaded with the case's weights."""
+    if layer_kind == "rnn":
+        layer = module.MyRNN(spec["units"], activation=spec["activation"], **options)
+    else:
+        layer = module.MyLSTM(spec["units"], **options)
+    layer.build((None, None, input_dim))
+    weights = _weights(layer_kind, spec["id"], arrays)
+    for name, value in weights.items():
+        variable = getattr(layer, name, None)
+        if variable is None:
+            raise AttributeError(f"{type(layer).__name__}.build must create the weight `{name}` (given code: do not rename it)")
+        variable.assign(value)
+    return layer, weights
+
+
+def step(module, spec, arrays, outputs, info, layer_kind):
+    case = spec["id"]
+    x = arrays[f"{case}:x"]
+    layer, _ = _layer(module, layer_kind, spec, arrays, x.shape[-1])
+    if layer_kind == "rnn":
+        result = layer.step(tf.constant(x), tf.constant(arrays[f"{case}:s_prev"]))
+        info[case] = describe(result)
+        outputs[f"{case}:s"] = as_array(result, "s_t")
+    else:
+        result = layer.step(tf.constant(x), tf.constant(arrays[f"{case}:h_prev"]), tf.constant(arrays[f"{case}:c_prev"]))
+        info[case] = describe(result)
+        if not isinstance(result, (list, tuple)) or len(result) != 2:
+            raise TypeError(f"MyLSTM.step must return (h_t, c_t); it returned {info[case]}")
+        outputs[f"{case}:h"] = as_array(result[0], "h_t")
+        outputs[f"{case}:c"] = as_array(result[1], "c_t")
+
+
+def call(module, spec, arrays, outputs, info, layer_kind):
+    case = spec["id"]
+    x = arrays[f"{case}:x"]
+    layer, _ = _layer(module, layer_kind, spec, arrays, x.shape[-1],
+                      return_sequences=spec["return_sequences"], return_state=spec["return_state"])
+    if spec["initial_state"]:
+        states = [tf.constant(arrays[f"{case}:{name}_0"]) for name in (["s"] if layer_kind == "rnn" else ["h", "c"])]
+        result = layer(tf.constant(x), initial_state=states if spec["state_as_list"] else states[0])
+    else:
+        result = layer(tf.constant(x))
+    info[case] = describe(result)
+    parts = result if isinstance(result, (list, tuple)) else [result]
+    for index, part in enumerate(parts[:4]):
+        outputs[f"{case}:out{index}"] = as_array(part, f"returned value {index}")
+
+
+def gradients(module, spec, arrays, outputs, info, layer_kind):
+    """Gradients of sum(outputs * upstream) through the whole window, w.r.t. every weight and the inputs."""
+    case = spec["id"]
+    x = tf.constant(arrays[f"{case}:x"])
+    layer, weights = _layer(module, layer_kind, spec, arrays, x.shape[-1], return_sequences=True)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        result = layer(x)
+        loss = tf.reduce_sum(tf.convert_to_tensor(result) * arrays[f"{case}:upstream"])
+    names = ["inputs"] + list(weights)
+    sources = [x] + [getattr(layer, name) for name in weights]
+    missing = []
+    for name, gradient in zip(names, tape.gradient(loss, sources)):
+        if gradient is None:
+            missing.append(name)
+        else:
+            outputs[f"{case}:d_{name}"] = as_array(tf.convert_to_tensor(gradient), f"gradient of {name}")
+    info[case] = {"no_gradient": missing}
+
+
+def _stand_in(cell, hidden_sz):
+    """Keras's own layer in place of the student's: the contract says both compute the same."""
+    if cell == "lstm":
+        return tf.keras.layers.LSTM(hidden_sz, return_sequences=True)
+    return tf.keras.layers.SimpleRNN(hidden_sz, return_sequences=True)
+
+
+def language_model(module, spec, arrays, outputs, info):
+    case = spec["id"]
+    model = module.LanguageModel(spec["vocab_sz"], cell=spec["cell"], embedding_sz=spec["embedding_sz"], hidden_sz=spec["hidden_sz"])
+    model.rnn = _stand_in(spec["cell"], spec["hidden_sz"])
+    tokens = tf.constant(arrays[f"{case}:tokens"])
+    model(tokens)  # builds every layer
+    model.embedding.set_weights([arrays[f"{case}:embedding"]])
+    model.rnn.set_weights([arrays[f"{case}:{name}"] for name in ("kernel", "recurrent_kernel", "bias")])
+    model.classifier.set_weights([arrays[f"{case}:classifier_kernel"], arrays[f"{case}:classifier_bias"]])
+    outputs[f"{case}:logits"] = as_array(model(tokens), "logits")
+    outputs[f"{case}:logits_changed"] = as_array(model(tf.constant(arrays[f"{case}:tokens_changed"])), "logits")
+
+
+def perplexity(module, spec, arrays, outputs, info):
+    case = spec["id"]
+    value = module.perplexity(tf.constant(arrays[f"{case}:labels"]), tf.constant(arrays[f"{case}:logits"]))
+    info[case] = describe(value)
+    outputs[f"{case}:value"] = as_array(value, "perplexity").astype(np.float64)
+
+
+HPARAM_KEYS = ("cell", "embedding_sz", "hidden_sz", "window_sz", "batch_sz", "epochs", "learning_rate")
+
+
+def train(module, spec, arrays, outputs, info):
+    """Build the student's model from HPARAMS, train it with the student's `train`, return its weights."""
+    hparams = getattr(module, "HPARAMS", None)
+    if not isinstance(hparams, dict):
+        raise TypeError(f"HPARAMS must be a dict with the keys {', '.join(HPARAM_KEYS)}; it is {type(hparams).__name__}")
+    missing = [key for key in HPARAM_KEYS if key not in hparams]
+    if missing:
+        raise KeyError(f"HPARAMS is missing {', '.join(missing)}")
+    hp = {key: hparams[key] for key in HPARAM_KEYS}
+    info["hparams"] = {key: value if isinstance(value, (int, float, str)) else repr(value) for key, value in hp.items()}
+    for key in ("embedding_sz", "hidden_sz", "window_sz", "batch_sz", "epochs"):
+        if not isinstance(hp[key], (int, np.integer)) or isinstance(hp[key], bool) or hp[key] < (0 if key == "epochs" else 1):
+            raise ValueError(f"HPARAMS['{key}'] must be a positive whole number; it is {hp[key]!r}")
+    if hp["cell"] not in ("lstm", "rnn"):
+        raise ValueError(f"HPARAMS['cell'] must be 'lstm' or 'rnn'; it is {hp['cell']!r}")
+    if spec["limits"]["max_width"] < max(hp["embedding_sz"], hp["hidden_sz"]):
+        raise ValueError(f"embedding_sz and hidden_sz may be at most {spec['limits']['max_width']} here")
+
+    ids = arrays["train:ids"]
+    window_sz = int(hp["window_sz"])
+    count = (len(ids) - 1) // window_sz
+    inputs = ids[: count * window_sz].reshape(count, window_sz)
+    labels = ids[1 : count * window_sz + 1].reshape(count, window_sz)
+
+    tf.keras.utils.set_random_seed(spec["seed"])
+    model = module.LanguageModel(spec["vocab_sz"], cell=hp["cell"], embedding_sz=int(hp["embedding_sz"]), hidden_sz=int(hp["hidden_sz"]))
+    model.rnn = _stand_in(hp["cell"], int(hp["hidden_sz"]))
+    model(tf.constant(inputs[:1]))  # builds every layer, so an untrained model has weights too
+    losses = module.train(model, inputs, labels, int(hp["epochs"]), int(hp["batch_sz"]), float(hp["learning_rate"]))
+    try:
+        info["losses"] = [float(loss) for loss in losses]
+    except Exception:
+        info["losses"] = repr(losses)[:200]
+    outputs["train:embedding"] = as_array(model.embedding.get_weights()[0], "embedding")
+    for name, value in zip(("kernel", "recurrent_kernel", "bias"), model.rnn.get_weights()):
+        outputs[f"train:{name}"] = as_array(value, name)
+    kernel, bias = model.classifier.get_weights()
+    outputs["train:classifier_kernel"] = as_array(kernel, "classifier kernel")
+    outputs["train:classifier_bias"] = as_array(bias, "classifier bias")
+
+
+def _for_layer(probe):
+    """A recurrent probe for the layer its case is about, MyRNN ("rnn") or MyLSTM ("lstm")."""
+    return lambda module, spec, *rest: probe(module, spec, *rest, layer_kind=spec["part"])
+
+
+PROBES = {
+    "windows": windows,
+    "step": _for_layer(step),
+    "call": _for_layer(call),
+    "gradients": _for_layer(gradients),
+    "lm": language_model,
+    "perplexity": perplexity,
+    "train": train,
+}

@@ -1,0 +1,108 @@
+"""The only code that runs next to a student's: load the submission, run one part's probes, write data.
+
+It runs in a sandboxed child process (see autograder/sandbox.py), as an unprivileged
+user when the judge is root, from a private work directory holding a copy of this
+file, probes.py, the job and its inputs. It never sees expected values, hidden data
+or the reference, and it returns only arrays (.npz, loaded without pickle) and JSON.
+Whatever the student's code does to this process can only spoil its own answers.
+
+    python -I runner.py WORKDIR
+"""
+
+import ast
+import json
+import linecache
+import os
+import re
+import sys
+import traceback
+import types
+
+MAX_MESSAGE_CHARS = 1500
+
+
+def student_frames_only(error: BaseException, labels: set) -> str:
+    """The traceback of an error, keeping the student's own lines and the final message."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in labels]
+    lines = [f'  File "{f.filename}", line {f.lineno}, in {f.name}\n    {f.line or ""}'.rstrip() for f in frames[-6:]]
+    message = "".join(traceback.format_exception_only(type(error), error)).strip()
+    message = re.sub(r"\x1b\[[0-9;]*m", "", message)  # Keras bolds parts of its messages
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + " […]"
+    return "\n".join(lines + [message])
+
+
+def load_student(chunks):
+    """Run the graded statements one by one in a fresh `language_model` module.
+
+    A statement that fails is noted and skipped, so one broken assignment does not
+    hide the definitions after it.
+    """
+    module = types.ModuleType("language_model")
+    module.__file__ = "language_model.py"
+    sys.modules["language_model"] = module
+    cells = {}
+    for chunk in chunks:
+        lines = cells.setdefault(chunk["label"], [])
+        body = chunk["source"].splitlines()
+        lines.extend([""] * (chunk["first_line"] - 1 + len(body) - len(lines)))
+        lines[chunk["first_line"] - 1 : chunk["first_line"] - 1 + len(body)] = body
+    for label, lines in cells.items():  # so tracebacks can quote the student's lines
+        linecache.cache[label] = (0, None, [line + "\n" for line in lines], label)
+    notes = []
+    for chunk in chunks:
+        try:
+            tree = ast.parse(chunk["source"])
+            ast.increment_lineno(tree, chunk["first_line"] - 1)
+            exec(compile(tree, chunk["label"], "exec"), module.__dict__)
+        except BaseException as error:  # SystemExit included: an exit() at import must not end grading
+            notes.append(f"{chunk['label']}, line {chunk['first_line']}: this statement failed and was skipped:\n"
+                         + student_frames_only(error, set(cells)))
+    return module, notes, set(cells)
+
+
+def main(workdir):
+    with open(os.path.join(workdir, "job.json")) as file:
+        job = json.load(file)
+    out_dir = os.path.join(workdir, "out")
+
+    import numpy as np
+
+    with np.load(os.path.join(workdir, "inputs.npz"), allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(job["threads"])
+    tf.config.threading.set_inter_op_parallelism_threads(job["threads"])
+    tf.keras.utils.set_random_seed(job["seed"])
+
+    import probes
+
+    module, load_notes, labels = load_student(job["chunks"])
+    outputs = {}
+    report = {"load_notes": load_notes, "errors": {}, "info": {}, "finished": []}
+
+    def save():
+        # Written after every case, atomically, so a later hang or crash keeps earlier answers.
+        np.savez(os.path.join(out_dir, "outputs.tmp.npz"), **outputs)
+        os.replace(os.path.join(out_dir, "outputs.tmp.npz"), os.path.join(out_dir, "outputs.npz"))
+        with open(os.path.join(out_dir, "report.tmp.json"), "w") as file:
+            json.dump(report, file)
+        os.replace(os.path.join(out_dir, "report.tmp.json"), os.path.join(out_dir, "report.json"))
+
+    save()
+    for spec in job["specs"]:
+        try:
+            probes.PROBES[spec["kind"]](module, spec, arrays, outputs, report["info"])
+        except BaseException as error:
+            report["errors"][spec["id"]] = student_frames_only(error, labels)
+            for name in [name for name in outputs if name.startswith(spec["id"] + ":")]:
+                del outputs[name]
+        report["finished"].append(spec["id"])
+        save()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    main(sys.argv[1])

@@ -1,0 +1,141 @@
+"""Gradescope's results.json: collect graded tests from pytest, validate, always write.
+
+Tests declare points, number, tags and visibility with gradescope-utils' decorators;
+this pytest plugin reads them and turns each outcome into a test entry. The file is
+checked against a JSON Schema written from Gradescope's specification before it is
+written (atomically) by the judge, the only process allowed to write it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from autograder.feedback import CheckFailed
+
+SESSION_KEY = pytest.StashKey()
+SCHEMA = json.loads((Path(__file__).parent / "results.schema.json").read_text())
+MAX_OUTPUT_CHARS = 20_000  # Gradescope truncates at 100,000; feedback longer than this helps nobody
+VISIBILITY_DEFAULT = "visible"
+
+
+def test_entry(meta: dict, score: float, output: str) -> dict:
+    return {
+        "name": meta["name"],
+        "number": meta["number"],
+        "score": score,
+        "max_score": meta["max_score"],
+        "status": "passed" if score >= meta["max_score"] else "failed",
+        "output": clip(output),
+        "output_format": "md",
+        "tags": meta["tags"],
+        "visibility": meta["visibility"],
+    }
+
+
+def clip(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    text = text.replace("\x00", "\ufffd").replace("\r\n", "\n")
+    if len(text) <= limit:
+        return text
+    half = limit // 2 - 40
+    return text[:half] + "\n\n[… feedback shortened …]\n\n" + text[-half:]
+
+
+def describe_item(item) -> dict:
+    """Name, number, points, tags and visibility of a graded test, from its decorators."""
+    function = item.function
+    doc = (function.__doc__ or item.name).strip().splitlines()[0]
+    number = getattr(function, "__number__", "")
+    name = doc
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        name = f"{doc} [{callspec.id}]"
+        siblings = [i for i in item.session.items if getattr(i, "function", None) is function]
+        number = f"{number}.{siblings.index(item) + 1}"
+    tags = list(getattr(function, "__tags__", ()))
+    if len(tags) != 1:
+        raise ValueError(f"{item.nodeid} must have exactly one tag, has {tags}")
+    return {"id": item.nodeid, "name": name, "number": number, "max_score": float(getattr(function, "__weight__", 0)),
+            "tags": tags, "visibility": getattr(function, "__visibility__", VISIBILITY_DEFAULT),
+            "public": item.get_closest_marker("public") is not None}
+
+
+class GradescopeResults:
+    """A pytest plugin that records each graded test's outcome as a Gradescope test entry."""
+
+    def __init__(self, session):
+        self.session = session
+        self.collected: list[dict] = []
+        self.entries: dict[str, dict] = {}
+        self.leaderboard_entries: list[dict] = []
+
+    def pytest_configure(self, config):
+        config.stash[SESSION_KEY] = self.session
+
+    def pytest_collection_finish(self, session):
+        self.collected = [describe_item(item) for item in session.items]
+
+    @pytest.fixture
+    def leaderboard(self):
+        def record(name: str, value, order: str = "desc"):
+            self.leaderboard_entries.append({"name": name, "value": value, "order": order})
+        return record
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            meta = next(m for m in self.collected if m["id"] == item.nodeid)
+            if report.passed:
+                output = "\n".join(text for _, text in report.sections if text.strip())
+                self.entries[item.nodeid] = test_entry(meta, meta["max_score"], output.strip())
+            else:
+                self.entries[item.nodeid] = test_entry(meta, 0.0, _failure_text(call.excinfo))
+
+
+def _failure_text(excinfo) -> str:
+    if excinfo is None:
+        return "This test did not pass."
+    if excinfo.errisinstance(CheckFailed):
+        return str(excinfo.value)
+    # Not a verdict on the student's code but a fault of ours: say so plainly.
+    return (f"The autograder could not finish this check ({excinfo.typename}: {str(excinfo.value)[:500]}). "
+            "This is not your fault: please tell the course staff.")
+
+
+def assemble(collected: list[dict], entries: dict, leaderboard: list[dict], output: str, seconds: float,
+             missing_reason: str) -> dict:
+    """results.json with every collected test, those without an outcome failed with `missing_reason`."""
+    in_order = sorted(collected, key=lambda meta: [int(n) for n in meta["number"].split(".")])
+    tests = [entries.get(meta["id"]) or test_entry(meta, 0.0, missing_reason) for meta in in_order]
+    return {
+        "score": round(sum(test["score"] for test in tests), 4),
+        "execution_time": round(seconds, 2),
+        "output": clip(output),
+        "output_format": "md",
+        "test_output_format": "md",
+        "test_name_format": "text",
+        "visibility": VISIBILITY_DEFAULT,
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "leaderboard": leaderboard,
+    }
+
+
+def write(results: dict, path: Path) -> None:
+    """Validate and replace `path` atomically: a stale or forged file never survives."""
+    jsonschema.validate(results, SCHEMA)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(results, file, indent=2)
+    if path.is_dir() and not path.is_symlink():
+        os.rename(path, f"{path}.removed-{os.getpid()}")
+    os.replace(temporary, path)
+    path.chmod(0o644)

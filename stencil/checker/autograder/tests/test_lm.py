@@ -1,0 +1,70 @@
+"""4. LanguageModel.call: embedding, recurrent layer, classifier; causal.
+
+The recurrent layer here is Keras's own (the contract says it computes the same as
+MyRNN/MyLSTM), so a bug in MyLSTM does not cost points twice.
+"""
+
+import numpy as np
+import pytest
+from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+
+from autograder.feedback import CheckFailed, check_tensor
+
+HINT = ("call(inputs) returns unnormalised logits (B, T, vocab_sz): self.embedding, then self.rnn "
+        "(return_sequences=True), then self.classifier, with no softmax.")
+
+
+def expect_logits(lm, session, case):
+    lm.require(case)
+    check_tensor("logits", lm.get(case, "logits"), session.expected(case, "logits"),
+                 public=case.startswith("visible/"), time_axis=1, hint=HINT)
+
+
+@pytest.mark.public
+@weight(3)
+@number("4.1")
+@tags("lm")
+@visibility("visible")
+def test_lm_logits_on_public_inputs(lm, session):
+    """LanguageModel returns the reference's logits (LSTM cell, public inputs)"""
+    expect_logits(lm, session, "visible/lm/lstm")
+
+
+@weight(4)
+@number("4.2")
+@tags("lm")
+@visibility("visible")
+def test_lm_logits_with_an_lstm(lm, session):
+    """LanguageModel(cell="lstm") returns the reference's logits"""
+    expect_logits(lm, session, "hidden/lm/lstm")
+
+
+@weight(3)
+@number("4.3")
+@tags("lm")
+@visibility("visible")
+def test_lm_logits_with_a_vanilla_rnn(lm, session):
+    """LanguageModel(cell="rnn") returns the reference's logits"""
+    expect_logits(lm, session, "hidden/lm/rnn")
+
+
+@weight(5)
+@number("4.4")
+@tags("lm")
+@visibility("visible")
+def test_lm_prediction_at_t_ignores_later_tokens(lm, session):
+    """The prediction at position t does not change when tokens after t change"""
+    for cell in ("lstm", "rnn"):
+        case = f"hidden/lm/{cell}"
+        lm.require(case)
+        cut = next(spec for spec in session.specs_and_arrays("lm")[0] if spec["id"] == case)["cut"]
+        before, after = lm.get(case, "logits"), lm.get(case, "logits_changed")
+        if before.shape != after.shape or before.ndim != 3:
+            raise CheckFailed(f"logits should have shape (B, T, vocab_sz); yours have shape {before.shape}.")
+        moved = np.abs(before[:, : cut + 1] - after[:, : cut + 1]).max(axis=(0, 2))
+        leaked = np.flatnonzero(moved > 1e-5)
+        if leaked.size:
+            raise CheckFailed(
+                f"With cell={cell!r}, the logits at position t = {leaked[0]} changed when only tokens after "
+                f"t = {cut} changed: the model looks into the future. The prediction at t may use tokens 0..t only "
+                "(no reversing, no bidirectional layers, no use of the labels).")
