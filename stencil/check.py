@@ -9,7 +9,8 @@ the imports, function and class definitions and UPPER_CASE assignments run. In a
 notebook, what is checked is the code of the cells you have run so far.
 """
 
-import json
+import contextlib
+import io
 import sys
 import tempfile
 from pathlib import Path
@@ -69,7 +70,8 @@ def check(*parts, notebook=None) -> dict:
         (root / "source").symlink_to(CHECKER, target_is_directory=True)
         (root / "submission").mkdir()
         _write_submission(root / "submission", notebook)
-        results = grade(root, set(parts or PARTS))
+        with contextlib.redirect_stdout(io.StringIO()):  # the judge's log is for instructors
+            results = grade(root, set(parts or PARTS))
     text = _report(results)
     try:
         from IPython.display import Markdown, display
