@@ -61,7 +61,7 @@ except ImportError:
         print(f"check.py was not found next to this notebook, so the {part!r} checks did not run.")
 
 # %% [markdown]
-# ## The corpus and its vocabulary
+# ### The corpus and its vocabulary
 #
 # The folder `data/` holds the corpus, already cleaned: `train.txt`, `valid.txt` and `test.txt` have one
 # sentence per line, as lower-cased tokens separated by spaces, with rare words already replaced by
@@ -610,7 +610,8 @@ plt.show()
 # autograder builds `LanguageModel(len(vocab), cell=HPARAMS["cell"], embedding_sz=..., hidden_sz=...)`,
 # windows the training corpus with `HPARAMS["window_sz"]`, trains it with your `train` and the rest of
 # `HPARAMS`, and measures its perplexity on held-out text. Training must fit in the autograder's time
-# budget, so time your run below, on a machine like Gradescope's (a couple of CPU cores).
+# budget: a few minutes on a single CPU thread (its feedback tells you how long your training took). So time
+# your run below, and remember that Gradescope's machine may be slower than yours.
 #
 # ### TODO 9: `HPARAMS`
 
@@ -664,9 +665,10 @@ def corpus_perplexity(model, inputs, labels, batch_sz=256):
     """The perplexity of model on all windows, computed batch by batch with your perplexity()."""
     log_perplexities, sizes = [], []
     for start in range(0, len(inputs), batch_sz):
-        batch_logits = model(inputs[start:start + batch_sz])  # (B, T, vocab_sz)
-        log_perplexities.append(np.log(float(perplexity(labels[start:start + batch_sz], batch_logits))))
-        sizes.append(len(inputs[start:start + batch_sz]))
+        batch = slice(start, start + batch_sz)
+        batch_logits = model(inputs[batch])  # (B, T, vocab_sz)
+        log_perplexities.append(np.log(float(perplexity(labels[batch], batch_logits))))
+        sizes.append(len(inputs[batch]))
     return float(np.exp(np.average(log_perplexities, weights=sizes)))
 
 

@@ -268,9 +268,10 @@ def corpus_perplexity(model, inputs, labels, batch_sz=256):
     """The perplexity of model on all windows, computed batch by batch with your perplexity()."""
     log_perplexities, sizes = [], []
     for start in range(0, len(inputs), batch_sz):
-        batch_logits = model(inputs[start:start + batch_sz])  # (B, T, vocab_sz)
-        log_perplexities.append(np.log(float(perplexity(labels[start:start + batch_sz], batch_logits))))
-        sizes.append(len(inputs[start:start + batch_sz]))
+        batch = slice(start, start + batch_sz)
+        batch_logits = model(inputs[batch])  # (B, T, vocab_sz)
+        log_perplexities.append(np.log(float(perplexity(labels[batch], batch_logits))))
+        sizes.append(len(inputs[batch]))
     return float(np.exp(np.average(log_perplexities, weights=sizes)))
 
 
