@@ -599,8 +599,8 @@ plt.legend()
 plt.show()
 
 # %% [markdown]
-# **Think about it** (not graded): where does the vanilla RNN's curve fall to guessing? Try
-# `activation="relu"` for `MyRNN`, a larger `hidden_sz`, or more epochs: does the vanilla RNN reach further?
+# **Think about it** (not graded): where does the vanilla RNN's curve fall to guessing? Try a larger
+# `hidden_sz` or more epochs: does the vanilla RNN reach further, and at what cost in training time?
 # Why does the LSTM's cell state carry the subject across the fillers when the RNN's state does not?
 
 # %% [markdown]
