@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import secrets
 import shutil
 import signal
 import stat
@@ -29,7 +30,7 @@ import psutil
 
 CHILD_CODE = Path(__file__).parent / "child"
 SANDBOX_USERS = range(61000, 65000)  # unnamed user ids that own no file; one per running judge
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1
 OUTPUT_KEEP_BYTES = 4000  # of the child's printing, kept from the start and from the end
 MAX_RESULT_BYTES = 200_000_000
 
@@ -73,7 +74,7 @@ def _sandbox_ids():
             busy.add(process.info["uids"].real)
         except (psutil.Error, AttributeError):
             pass
-    offset = (os.getpid() * 7919) % len(SANDBOX_USERS)
+    offset = secrets.randbelow(len(SANDBOX_USERS))  # two judges starting together rarely pick alike
     for index in range(len(SANDBOX_USERS)):
         uid = SANDBOX_USERS[(offset + index) % len(SANDBOX_USERS)]
         if uid not in busy:
@@ -116,22 +117,25 @@ class _OutputCollector(threading.Thread):
         return self.head.decode("utf-8", "replace") + f"\n[… {skipped:,} bytes of output skipped …]\n" + self.tail.decode("utf-8", "replace")
 
 
-def _tree(process: psutil.Process, uid, started: float):
-    """The child and everything it started, including processes that left its group or session."""
-    found = {}
-    try:
-        for member in [process] + process.children(recursive=True):
-            found[member.pid] = member
-    except psutil.Error:
-        pass
-    if uid is not None:  # as root we can also find escapees by their user id, which is this child's alone
-        for member in psutil.process_iter(["uids"]):
-            try:
-                if member.info["uids"].real == uid[0]:
-                    found[member.pid] = member
-            except (psutil.Error, TypeError):
-                pass
-    return list(found.values())
+def _tree(process: psutil.Process, ids):
+    """The child and everything it started, including processes that left its group or session.
+
+    As root the child has a user id of its own, which every process it starts keeps,
+    so one scan by user id finds them all; otherwise we follow parent links.
+    """
+    if ids is None:
+        try:
+            return [process] + process.children(recursive=True)
+        except psutil.Error:
+            return [process]
+    found = []
+    for member in psutil.process_iter(["uids"]):
+        try:
+            if member.info["uids"].real == ids[0]:
+                found.append(member)
+        except (psutil.Error, AttributeError):
+            pass
+    return found
 
 
 def _memory_mb(members) -> float:
@@ -251,7 +255,7 @@ def _supervise(workdir: Path, out_dir: Path, limits: Limits, ids) -> ChildRun:
     watched = psutil.Process(process.pid)
     members = [watched]
     while process.poll() is None:
-        members = _tree(watched, ids, started)
+        members = _tree(watched, ids)
         memory = _memory_mb(members)
         run.peak_memory_mb = max(run.peak_memory_mb, memory)
         if memory > limits.memory_mb:
@@ -264,7 +268,7 @@ def _supervise(workdir: Path, out_dir: Path, limits: Limits, ids) -> ChildRun:
         time.sleep(POLL_SECONDS)
     process.wait()
     run.wall_seconds = time.time() - started
-    _kill_all(process.pid, _tree(watched, ids, started) + members)  # whatever it left behind
+    _kill_all(process.pid, _tree(watched, ids) + members)  # whatever it left behind
     collector.join(timeout=5)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     run.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
