@@ -27,8 +27,12 @@ def _excerpt(array) -> str:
 
 
 def check_tensor(name: str, actual, expected, *, public: bool, time_axis: int | None = None,
-                 integer: bool = False, atol: float = ATOL, rtol: float = RTOL, hint: str = "") -> None:
-    """Raise CheckFailed unless `actual` matches `expected` in shape, kind and value."""
+                 integer: bool = False, atol: float = ATOL, rtol: float = RTOL, hint: str = "",
+                 hint_if_first_step: str = "") -> None:
+    """Raise CheckFailed unless `actual` matches `expected` in shape, kind and value.
+
+    `hint_if_first_step` replaces `hint` when a sequence is wrong from its very first timestep.
+    """
     expected = np.asarray(expected)
     if actual is None:
         raise CheckFailed(f"**`{name}`** was not returned.{_hint(hint)}")
@@ -58,6 +62,8 @@ def check_tensor(name: str, actual, expected, *, public: bool, time_axis: int | 
         bad_steps = np.flatnonzero(wrong.any(axis=tuple(a for a in range(wrong.ndim) if a != time_axis)))
         lines.append(f"It first goes wrong at timestep t = {bad_steps[0]} (of {steps}, counting from 0)"
                      + ("; every earlier timestep matches." if bad_steps[0] > 0 else "."))
+        if bad_steps[0] == 0 and hint_if_first_step:
+            hint = hint_if_first_step
     else:
         lines.append(f"First wrong entry at index {first}.")
     if public:

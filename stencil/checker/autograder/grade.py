@@ -92,6 +92,7 @@ def grade(root: Path, tags: set[str] | None = None) -> dict:
     try:
         bundle = Bundle(source)
         session = Session(bundle, root / "submission")
+        setup_cpu = time.process_time()
         plugin = run_tests(source, session, tags)
         collected = plugin.collected
         missing = "This test was not graded because the autograder stopped early; please tell the course staff."
@@ -102,6 +103,9 @@ def grade(root: Path, tags: set[str] | None = None) -> dict:
         for part, run in session.runs.items():
             print(f"{part:>10}: {run.ending:<9} wall {run.wall_seconds:6.1f} s  cpu {run.cpu_seconds:6.1f} s  "
                   f"peak memory {run.peak_memory_mb:6.0f} MB  printed {run.printed_bytes:,} bytes")
+        first_child = min((phase["start"] for phase in session.phases.values()), default=time.time())
+        phases = {"setup": {"start": started, "end": first_child, "cpu": setup_cpu}, **session.phases}
+        print("phases " + json.dumps(phases))  # read by `make bench`
     except Exception:
         print(traceback.format_exc(), file=sys.stderr)
         manifest = json.loads((source / "expected" / "tests.json").read_text())

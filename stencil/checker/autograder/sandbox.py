@@ -3,7 +3,7 @@
 The child (child/runner.py) gets a private work directory with its job and inputs,
 runs as an unprivileged user id of its own when the judge is root (as on Gradescope),
 in its own session and process group, with limits on CPU seconds, wall time,
-memory (a watchdog sums the resident memory of its whole process tree), processes,
+memory (a watchdog sums the anonymous memory of its whole process tree), processes,
 file size and captured output. Afterwards every process it started is killed, and
 only data comes back: arrays from an .npz read without pickle, and JSON.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import secrets
 import shutil
 import signal
 import stat
@@ -29,7 +30,7 @@ import psutil
 
 CHILD_CODE = Path(__file__).parent / "child"
 SANDBOX_USERS = range(61000, 65000)  # unnamed user ids that own no file; one per running judge
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1
 OUTPUT_KEEP_BYTES = 4000  # of the child's printing, kept from the start and from the end
 MAX_RESULT_BYTES = 200_000_000
 
@@ -73,7 +74,7 @@ def _sandbox_ids():
             busy.add(process.info["uids"].real)
         except (psutil.Error, AttributeError):
             pass
-    offset = (os.getpid() * 7919) % len(SANDBOX_USERS)
+    offset = secrets.randbelow(len(SANDBOX_USERS))  # two judges starting together rarely pick alike
     for index in range(len(SANDBOX_USERS)):
         uid = SANDBOX_USERS[(offset + index) % len(SANDBOX_USERS)]
         if uid not in busy:
@@ -116,31 +117,44 @@ class _OutputCollector(threading.Thread):
         return self.head.decode("utf-8", "replace") + f"\n[… {skipped:,} bytes of output skipped …]\n" + self.tail.decode("utf-8", "replace")
 
 
-def _tree(process: psutil.Process, uid, started: float):
-    """The child and everything it started, including processes that left its group or session."""
-    found = {}
-    try:
-        for member in [process] + process.children(recursive=True):
-            found[member.pid] = member
-    except psutil.Error:
-        pass
-    if uid is not None:  # as root we can also find escapees by their user id, which is this child's alone
-        for member in psutil.process_iter(["uids"]):
-            try:
-                if member.info["uids"].real == uid[0]:
-                    found[member.pid] = member
-            except (psutil.Error, TypeError):
-                pass
-    return list(found.values())
+def _tree(process: psutil.Process, ids):
+    """The child and everything it started, including processes that left its group or session.
+
+    As root the child has a user id of its own, which every process it starts keeps,
+    so one scan by user id finds them all; otherwise we follow parent links.
+    """
+    if ids is None:
+        try:
+            return [process] + process.children(recursive=True)
+        except psutil.Error:
+            return [process]
+    found = []
+    for member in psutil.process_iter(["uids"]):
+        try:
+            if member.info["uids"].real == ids[0]:
+                found.append(member)
+        except (psutil.Error, AttributeError):
+            pass
+    return found
 
 
-def _memory_mb(members) -> float:
+def anonymous_mb(members) -> float:
+    """Memory the processes hold that the kernel cannot reclaim: heap and shared memory, not mapped libraries.
+
+    TensorFlow maps some 300 MB of library code that counts as resident but can be dropped
+    and re-read under memory pressure, so only anonymous memory is measured against the cap.
+    """
     total = 0
     for member in members:
         try:
-            total += member.memory_info().rss
-        except psutil.Error:
-            pass
+            with open(f"/proc/{member.pid}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if line.startswith(("RssAnon", "RssShmem")))
+            total += sum(int(value.split()[0]) for value in fields.values()) * 1024
+        except (OSError, ValueError):
+            try:
+                total += member.memory_info().rss
+            except psutil.Error:
+                pass
     return total / 2**20
 
 
@@ -165,6 +179,11 @@ def _limit_resources(limits: Limits, sandboxed: bool):
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         if sandboxed:
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+        try:  # if the container runs out of memory, the kernel kills the child, not the judge
+            with open("/proc/self/oom_score_adj", "w") as file:
+                file.write("1000")
+        except OSError:
+            pass
     return apply
 
 
@@ -217,6 +236,7 @@ def _child_environment(out_dir: Path, limits: Limits) -> dict:
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONIOENCODING": "utf-8",
+        "MALLOC_ARENA_MAX": "2",  # fewer per-thread malloc arenas: less resident memory for TensorFlow
         "CUDA_VISIBLE_DEVICES": "",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "TF_ENABLE_ONEDNN_OPTS": "0",
@@ -251,8 +271,8 @@ def _supervise(workdir: Path, out_dir: Path, limits: Limits, ids) -> ChildRun:
     watched = psutil.Process(process.pid)
     members = [watched]
     while process.poll() is None:
-        members = _tree(watched, ids, started)
-        memory = _memory_mb(members)
+        members = _tree(watched, ids)
+        memory = anonymous_mb(members)
         run.peak_memory_mb = max(run.peak_memory_mb, memory)
         if memory > limits.memory_mb:
             run.ending = "memory"
@@ -264,7 +284,7 @@ def _supervise(workdir: Path, out_dir: Path, limits: Limits, ids) -> ChildRun:
         time.sleep(POLL_SECONDS)
     process.wait()
     run.wall_seconds = time.time() - started
-    _kill_all(process.pid, _tree(watched, ids, started) + members)  # whatever it left behind
+    _kill_all(process.pid, _tree(watched, ids) + members)  # whatever it left behind
     collector.join(timeout=5)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     run.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -27,7 +27,7 @@ ENDINGS = {
     "wall-time": "ran out of time: it was stopped after {wall:.0f} s of wall-clock time",
     "cpu-time": "ran out of time: it used its budget of {cpu:.0f} CPU-seconds",
     "memory": "used more than {memory:.0f} MB of memory and was stopped",
-    "killed": "was killed by signal {signal}",
+    "killed": "was killed by signal {signal} (signal 9 usually means the machine ran out of memory)",
     "exited": "ended the process (exit status {code}) before this check ran",
     "finished": "ended the process before this check ran",
 }
@@ -45,6 +45,11 @@ class Bundle:
     def __post_init__(self):
         self.config = json.loads((self.root / "config.json").read_text())
         self.expected, self.expected_info = read_expected(self.root / "expected" / "expected.json")
+
+    @property
+    def data(self) -> Path:
+        """The corpus: shipped in the zip, or the stencil's own data/ folder for the local checker."""
+        return self.root / self.config["data_dir"]
 
     @property
     def public_only(self) -> bool:
@@ -147,6 +152,7 @@ class Session:
         self.problem: str | None = None
         self.runs: dict[str, ChildRun] = {}
         self.inputs: dict[str, dict] = {}  # each part's case arrays, for diagnoses
+        self.phases: dict[str, dict] = {}  # wall-clock start/end and CPU of each phase, for `make bench`
         try:
             self.submission = find_submission(submission_path)
             self.chunks, self.notes = graded_chunks(read_cells(self.submission))
@@ -160,8 +166,8 @@ class Session:
         config = self.bundle.config
         specs, arrays = make_case_set(part, config.get("hidden_seed"))
         if part == "train":
-            vocab = data.load_vocab(self.bundle.root / "data" / "vocab.txt")
-            arrays = {"train:ids": data.load_ids(self.bundle.root / "data" / "train.txt", vocab)}
+            vocab = data.load_vocab(self.bundle.data / "vocab.txt")
+            arrays = {"train:ids": data.load_ids(self.bundle.data / "train.txt", vocab)}
             specs = [{"id": "train", "kind": "train", "part": "train", "vocab_sz": len(vocab), "seed": config["train_seed"],
                       "limits": {"max_width": config["max_width"]}}]
         return specs, arrays
@@ -188,7 +194,9 @@ class Session:
         self.inputs[part] = arrays
         job = {"chunks": [chunk.__dict__ for chunk in self.chunks], "specs": specs,
                "seed": self.bundle.config["train_seed"], "threads": limits.threads}
+        started = time.time()
         run = run_child(job, arrays, limits)
+        self.phases[part] = {"start": started, "end": time.time(), "cpu": run.cpu_seconds}
         run.report["running_order"] = [spec["id"] for spec in specs]
         self.runs[part] = run
         return PartAnswers(part, run)

@@ -25,7 +25,9 @@ def expect_call(answers, session, case, layer):
     for index, name in enumerate(names):
         expected = session.expected(case, f"out{index}")
         check_tensor(name, answers.get(case, f"out{index}"), expected, public=public,
-                     time_axis=1 if expected.ndim == 3 else None, hint=STATE_HINT[layer])
+                     time_axis=1 if expected.ndim == 3 else None, hint=STATE_HINT[layer],
+                     hint_if_first_step=f"the very first step is already wrong: check `{layer_name}.step` "
+                                        "(its own tests say more) and where the initial state comes from.")
 
 
 def expect_gradient(answers, session, case, names, layer):

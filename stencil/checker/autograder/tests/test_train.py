@@ -2,10 +2,12 @@
 
 The sandbox trains `LanguageModel` with `train` and `HPARAMS` on the training split
 (windowed with the contract's make_windows, not the student's) and returns the
-weights; the judge computes test perplexity on the hidden split itself.
+weights; the judge computes test perplexity itself, on the hidden test split on
+Gradescope and on the public one in the students' local checker.
 """
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -23,12 +25,16 @@ def test_perplexity(training, session):
     training.require("train")
     weights = {name: training.get("train", name) for name in WEIGHTS}
     hparams = training.info("hparams")
-    root = session.bundle.root / "data"
-    ids = data.load_ids(root / "hidden_test.txt", data.load_vocab(root / "vocab.txt"))
+    folder = session.bundle.data
+    ids = data.load_ids(folder / session.bundle.config["evaluation_split"], data.load_vocab(folder / "vocab.txt"))
     inputs, labels = evaluate.windows(ids, int(hparams["window_sz"]))
-    return evaluate.perplexity(hparams["cell"], weights, inputs, labels)
+    started, cpu = time.time(), time.process_time()
+    value = evaluate.perplexity(hparams["cell"], weights, inputs, labels)
+    session.phases["evaluation"] = {"start": started, "end": time.time(), "cpu": time.process_time() - cpu}
+    return value
 
 
+@pytest.mark.public
 @weight(2)
 @number("6.1")
 @tags("train")
@@ -43,6 +49,7 @@ def test_train_returns_the_mean_loss_of_each_epoch(training, session):
         raise CheckFailed(f"The training losses are not all finite: {losses}. Lower the learning rate.")
 
 
+@pytest.mark.public
 @weight(18)
 @number("6.2")
 @tags("train")
@@ -53,7 +60,7 @@ def test_trained_model_reaches_the_perplexity_threshold(test_perplexity, session
     leaderboard("Test perplexity", round(test_perplexity, 2), order="asc")
     if not np.isfinite(test_perplexity) or test_perplexity > threshold:
         raise CheckFailed(
-            f"Your trained model's perplexity on the hidden test split is {test_perplexity:.1f}; it must be at most "
+            f"Your trained model's test perplexity is {test_perplexity:.1f}; it must be at most "
             f"{threshold:.1f}. Check that `train` updates the weights every batch (optimizer.apply_gradients), and tune "
             "HPARAMS (more epochs or a larger learning rate) within the time budget.")
     print(f"Test perplexity {test_perplexity:.1f} (threshold {threshold:.1f}).")
