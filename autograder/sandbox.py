@@ -204,8 +204,9 @@ def _read_results(out_dir: Path, run: ChildRun) -> None:
 def run_child(job: dict, arrays: dict, limits: Limits) -> ChildRun:
     """Run child/runner.py on `job` (JSON) and `arrays`, within `limits`; always returns."""
     ids = _sandbox_ids()
-    if ids is not None:
-        ensure_reachable(Path(sys.executable))
+    if ids is not None:  # the interpreter, the virtual environment's packages and the standard library
+        for path in (Path(sys.executable).resolve(), Path(sys.prefix) / "lib", Path(sys.base_prefix) / "lib"):
+            ensure_reachable(path)
     workdir = Path(tempfile.mkdtemp(prefix="rnnkit-child-"))
     try:
         workdir.chmod(0o755)
