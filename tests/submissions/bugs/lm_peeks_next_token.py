@@ -1,6 +1,10 @@
 """My LanguageModel.call adds the next token's embedding to each position (context from t+1 leaks in).
 
-expect-fail: lm
+Not confined to one part, and cannot be: the train part trains this LanguageModel.call, which learns to
+read the answer from position t+1; the grader then evaluates the weights causally and the perplexity
+is far above the threshold.
+
+expect-fail: lm train
 """
 
 import numpy as np

@@ -1,6 +1,9 @@
 """My LanguageModel.call sends the embeddings straight to the classifier and never uses the recurrent layer.
 
-expect-fail: lm
+Not confined to one part, and cannot be: the train part trains this LanguageModel, whose recurrent
+layer is never called, so it has no weights for the grader to evaluate.
+
+expect-fail: lm train
 """
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 expect-fail: windows rnn lstm lm perplexity train
 hostile: searches the disk (/, /tmp, /work, /autograder, /root, /home, /opt, its cwd's parents, paths seen in /proc/*/cmdline) for the reference solution and hidden data for up to 20 s, prints what it finds, and execs any reference it can read into its own namespace; otherwise every function is the stencil's NotImplementedError
+expect-score: 0
 """
 
 import json

@@ -2,6 +2,7 @@
 
 expect-fail: windows rnn lstm lm perplexity train
 hostile: calls os._exit(0) at import time (an uncatchable exit with status 0), so no check can run; the grader must report every test as failed with a reason, not crash or report success
+expect-output: ended the process|exit
 """
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 expect-fail: none
 hostile: at import time finds every results.json it can (Gradescope's /autograder/results/results.json, paths on the judge's command line, any under /tmp, /work, its cwd's parents), writes a forged full score, chmods it (and its folder) read-only, holds an fcntl lock on it, and keeps rewriting it from a thread
+graded-parts: windows rnn lstm lm perplexity
 """
 
 import numpy as np

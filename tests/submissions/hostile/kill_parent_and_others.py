@@ -2,6 +2,7 @@
 
 expect-fail: none
 hostile: at import time os.kill(os.getppid(), SIGKILL), then SIGKILL to every other pid in /proc (its ancestors first), skipping only itself; as the unprivileged sandbox user it should be able to reach nothing but its own processes, so grading must go on normally
+graded-parts: windows rnn lstm lm perplexity
 """
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 expect-fail: none
 hostile: at import time spawns a sleeper subprocess in a new session (keeping the output pipe open), forks a child that ignores SIGTERM/SIGHUP/SIGINT in its process group, and double-forks a daemon that calls os.setsid() to escape the process group and session; each sleeps 900 s with "rnnkit-hostile-sleeper" in its argv
+graded-parts: windows rnn lstm lm perplexity
 """
 
 import numpy as np

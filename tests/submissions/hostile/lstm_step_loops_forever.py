@@ -2,6 +2,8 @@
 
 expect-fail: lstm
 hostile: MyLSTM.step spins forever in pure Python (while True: pass), burning CPU; the grader must stop it within the lstm part's time limit, fail only the lstm tests with a time-out message, and grade the other parts (lm and train use Keras's LSTM in its place)
+graded-parts: windows rnn lstm lm perplexity
+expect-output: time
 """
 
 import numpy as np

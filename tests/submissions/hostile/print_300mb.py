@@ -2,6 +2,7 @@
 
 expect-fail: none
 hostile: prints 300 MB (stdout and stderr, long lines and many short ones) at import time, to fill the grader's logs, memory and results.json
+graded-parts: windows rnn lstm lm perplexity
 """
 
 import numpy as np

@@ -2,6 +2,8 @@
 
 expect-fail: rnn
 hostile: MyRNN.call allocates (and touches) 100 MB numpy blocks in a loop until the grader's memory cap (about 1.5 GB) stops it; as a safety net on a broken cap it stops growing at 8 GB and then sleeps until the time limit. Never run it outside the grader without a ulimit -v / timeout guard
+graded-parts: windows rnn lstm lm perplexity
+expect-output: memory
 """
 
 import time

@@ -1,0 +1,300 @@
+"""The submission zoo's catalogue: what each file in tests/submissions claims about itself.
+
+Every submission starts with a header (a .py file's module docstring, a notebook's
+first cell) whose first line says, in a student's words, what is wrong, and which
+holds lines of the form
+
+    expect-fail: lstm            the parts that must lose points ("none": full marks)
+    hostile: <what it does>      hostile submissions only
+    graded-parts: rnn lstm ...   optional: grade only these parts (to save time)
+    expect-output: <regex>       optional: a failing test's feedback must match it
+    known-gap: <why>             optional: the grader cannot see this bug yet (the test is a strict xfail)
+    expect-score: <points>       optional: the exact total score (e.g. 0 for a stencil that only cheats)
+
+Folders: bugs/ (one realistic mistake each), equivalent/ (correct, other styles),
+hostile/ (attacks on the grader), notebooks/ (.ipynb built by make_notebooks.py).
+
+Loaded by path from tests/test_verdicts.py and tests/test_hostile.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+PARTS = ("windows", "rnn", "lstm", "lm", "perplexity", "train")
+TENSOR_PARTS = PARTS[:-1]  # cheap to grade; "train" trains a model for minutes
+KINDS = ("bugs", "equivalent", "hostile", "notebooks")
+REFERENCE = REPO / "solution" / "language_model.py"
+# Defined names whose code decides the train part's outcome.
+TRAIN_INPUTS = ("train", "HPARAMS", "LanguageModel")
+# Grade every part of every submission (slow; for a thorough run before a release).
+ALL_PARTS = os.environ.get("ZOO_ALL_PARTS") == "1"
+
+# What "names a tensor or function" means in feedback: a `quoted` name, or a contract name.
+NAMES_SOMETHING = re.compile(
+    r"`[^`\n]+`|\b(make_windows|MyRNN|MyLSTM|LanguageModel|perplexity|train|HPARAMS|step|call|"
+    r"inputs|labels|logits|h_t|c_t|s_t|W_\w+|U_\w+|b_\w+)\b")
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    kind: str
+    summary: str
+    expect_fail: frozenset
+    hostile: str | None
+    graded_parts: frozenset | None
+    expect_output: str | None
+    known_gap: str | None
+    expect_score: float | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}/{self.path.name}"
+
+    def tags(self) -> frozenset:
+        """The parts to grade for this submission."""
+        if ALL_PARTS:
+            return frozenset(PARTS)
+        if self.graded_parts is not None:
+            return self.graded_parts | self.expect_fail
+        if self.kind == "hostile":
+            return frozenset(PARTS)
+        parts = set(TENSOR_PARTS) | self.expect_fail
+        if self.kind != "bugs" and differs_from_reference(self.path, TRAIN_INPUTS):
+            parts.add("train")
+        return frozenset(parts)
+
+
+def header_text(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        cells = json.loads(text)["cells"]
+        source = cells[0]["source"] if cells else ""
+        return "".join(source) if isinstance(source, list) else source
+    return ast.get_docstring(ast.parse(text)) or ""
+
+
+def _parts(value: str, path: Path, key: str) -> frozenset:
+    words = value.split()
+    if words == ["none"]:
+        return frozenset()
+    unknown = [word for word in words if word not in PARTS]
+    if unknown or not words:
+        raise ValueError(f"{path}: `{key}:` names unknown parts {unknown or words}")
+    return frozenset(words)
+
+
+def read_entry(path: Path) -> Entry:
+    text = header_text(path)
+    lines = [line.strip() for line in text.splitlines()]
+    fields = {}
+    for line in lines:
+        match = re.match(r"^(expect-fail|hostile|graded-parts|expect-output|known-gap|expect-score):\s*(.*)$", line)
+        if match:
+            fields[match.group(1)] = match.group(2).strip()
+    if "expect-fail" not in fields:
+        raise ValueError(f"{path}: its header has no `expect-fail:` line")
+    summary = next((line.lstrip("# ") for line in lines if line and not line.startswith("# Homework")), "")
+    kind = path.parent.name
+    entry = Entry(
+        path=path,
+        kind=kind,
+        summary=summary,
+        expect_fail=_parts(fields["expect-fail"], path, "expect-fail"),
+        hostile=fields.get("hostile"),
+        graded_parts=_parts(fields["graded-parts"], path, "graded-parts") if "graded-parts" in fields else None,
+        expect_output=fields.get("expect-output"),
+        known_gap=fields.get("known-gap"),
+        expect_score=float(fields["expect-score"]) if "expect-score" in fields else None,
+    )
+    if (kind == "hostile") != (entry.hostile is not None):
+        raise ValueError(f"{path}: a `hostile:` line belongs in hostile/ submissions, and only there")
+    return entry
+
+
+def entries(kind: str) -> list[Entry]:
+    suffix = ".ipynb" if kind == "notebooks" else ".py"
+    return [read_entry(path) for path in sorted((HERE / kind).glob("*" + suffix))]
+
+
+def _without_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def _definitions(source: str) -> dict[str, str]:
+    """Top-level definitions and UPPER_CASE assignments, as AST dumps without docstrings."""
+    found = {}
+    for node in _without_docstrings(ast.parse(source)).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            found[node.name] = ast.dump(node)
+        elif isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            for target in node.targets:
+                found[target.id] = ast.dump(node.value)
+    return found
+
+
+def _source_of(path: Path) -> str:
+    if path.suffix != ".ipynb":
+        return path.read_text(encoding="utf-8")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    pieces = []
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if source.lstrip().startswith("%%"):
+            continue
+        kept = [line for line in source.splitlines() if not line.lstrip().startswith(("!", "%")) and "= !" not in line]
+        try:
+            ast.parse("\n".join(kept))
+        except SyntaxError:
+            continue  # an experiment cell with a syntax error defines nothing we compare
+        pieces.append("\n".join(kept))
+    return "\n\n".join(pieces)
+
+
+def differs_from_reference(path: Path, names) -> bool:
+    """Whether any of `names` is defined differently from the reference solution (True if unsure)."""
+    try:
+        ours, reference = _definitions(_source_of(path)), _definitions(REFERENCE.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return True
+    return any(ours.get(name) != reference.get(name) for name in names)
+
+
+def by_tag(results: dict) -> dict[str, tuple[float, float]]:
+    """Points scored and available, per part."""
+    parts: dict[str, list[float]] = {}
+    for test in results["tests"]:
+        score = parts.setdefault(test["tags"][0], [0.0, 0.0])
+        score[0] += test["score"]
+        score[1] += test["max_score"]
+    return {tag: (score, top) for tag, (score, top) in parts.items()}
+
+
+def cost(entry: Entry) -> float:
+    """A rough wall-clock estimate of grading `entry`, in seconds (for balancing CI workers)."""
+    tags = entry.tags()
+    seconds = 15 + 12 * len(tags - {"train"})
+    if "train" in tags:
+        seconds += 300 if "time" in (entry.expect_output or "") else 170
+    return seconds
+
+
+def lanes(all_entries: list[Entry], count: int = 2) -> dict[str, str]:
+    """Entry id -> xdist group: hostile ones share a lane; the rest are spread so lanes take equal time."""
+    totals = [0.0] * count
+    lane_of = {}
+    hostile = [e for e in all_entries if e.kind == "hostile"]
+    for entry in hostile:
+        lane_of[entry.id] = 0
+        totals[0] += cost(entry)
+    for entry in sorted((e for e in all_entries if e.kind != "hostile"), key=lambda e: (-cost(e), e.id)):
+        lane = min(range(count), key=lambda i: totals[i])
+        lane_of[entry.id] = lane
+        totals[lane] += cost(entry)
+    return {entry_id: f"zoo-lane-{lane}" for entry_id, lane in lane_of.items()}
+
+
+# ---------------------------------------------------------------- judging a results.json
+
+
+def manifest(zip_path: Path) -> list[dict]:
+    """Every graded test the autograder zip knows of (its expected/tests.json)."""
+    import zipfile
+
+    with zipfile.ZipFile(zip_path) as archive:
+        return json.loads(archive.read("expected/tests.json"))
+
+
+def schema(zip_path: Path) -> dict:
+    import zipfile
+
+    with zipfile.ZipFile(zip_path) as archive:
+        return json.loads(archive.read("autograder/results.schema.json"))
+
+
+def structure_problems(results: dict, tests: list[dict], graded: frozenset, results_schema: dict | None) -> list[str]:
+    """results.json is valid Gradescope output and lists exactly the graded tests, each with one tag."""
+    problems = []
+    if results_schema is not None:
+        import jsonschema
+
+        validator = jsonschema.Draft202012Validator(results_schema)
+        problems += [f"schema: {error.message} at {list(error.absolute_path)}" for error in validator.iter_errors(results)][:5]
+    listed = {}
+    for test in results.get("tests", []):
+        for key in ("name", "score", "max_score", "status", "output", "tags", "number", "visibility"):
+            if key not in test:
+                problems.append(f"test {test.get('number', '?')} has no `{key}`")
+        if len(test.get("tags", [])) != 1 or test["tags"][0] not in PARTS:
+            problems.append(f"test {test.get('number', '?')} has tags {test.get('tags')}, not exactly one part")
+        if not 0 <= test.get("score", -1) <= test.get("max_score", -1):
+            problems.append(f"test {test.get('number')} scores {test.get('score')} of {test.get('max_score')}")
+        if (test.get("status") == "passed") != (test.get("score") == test.get("max_score")):
+            problems.append(f"test {test.get('number')} is {test.get('status')} with {test.get('score')}/{test.get('max_score')}")
+        listed[test.get("number")] = test
+    wanted = {test["number"]: test for test in tests if set(test["tags"]) & graded}
+    missing = sorted(set(wanted) - set(listed))
+    extra = sorted(set(listed) - set(wanted))
+    if missing:
+        problems.append(f"tests missing from results.json: {missing}")
+    if extra:
+        problems.append(f"tests in results.json that were not asked for: {extra}")
+    for number in set(wanted) & set(listed):
+        if listed[number]["max_score"] != wanted[number]["max_score"]:
+            problems.append(f"test {number} is worth {listed[number]['max_score']}, the zip says {wanted[number]['max_score']}")
+    total = sum(test.get("score", 0) for test in results.get("tests", []))
+    if "score" in results and abs(results["score"] - total) > 1e-6:
+        problems.append(f"top-level score {results['score']} is not the sum of the tests' scores {total}")
+    return problems
+
+
+def _lost(test: dict) -> bool:
+    return test["score"] < test["max_score"]
+
+
+def verdict_problems(entry: Entry, results: dict, graded: frozenset) -> list[str]:
+    """The expected parts lose points with feedback a student can act on; every other graded part keeps full marks."""
+    problems = []
+    for part in sorted(graded):
+        tests = [test for test in results["tests"] if test["tags"] == [part]]
+        if not tests:
+            problems.append(f"{part}: no test of this part in results.json")
+            continue
+        lost = [test for test in tests if _lost(test)]
+        if part not in entry.expect_fail:
+            problems += [f"{part}: {test['number']} scored {test['score']:g}/{test['max_score']:g} although this submission's "
+                         f"{part} is correct; feedback: {test['output'][:400]!r}" for test in lost]
+            continue
+        if not lost:
+            problems.append(f"{part}: full marks, but this submission's bug is in {part} ({entry.summary})")
+            continue
+        silent = [test["number"] for test in lost if not test["output"].strip()]
+        if silent:
+            problems.append(f"{part}: {silent} lost points without any feedback")
+        if entry.expect_output:  # the feedback must say what went wrong (time, memory, exit), not name a tensor
+            if not any(re.search(entry.expect_output, test["output"], re.IGNORECASE) for test in lost):
+                problems.append(f"{part}: no failing test's feedback matches /{entry.expect_output}/: "
+                                f"{[test['output'][:300] for test in lost[:3]]}")
+        elif not any(NAMES_SOMETHING.search(test["output"]) for test in lost):
+            problems.append(f"{part}: no failing test's feedback names a tensor or function: "
+                            f"{[test['output'][:200] for test in lost[:3]]}")
+    if entry.expect_score is not None and abs(results.get("score", -1) - entry.expect_score) > 1e-9:
+        scored = [f"{test['number']} {test['score']:g}" for test in results["tests"] if test["score"] > 0]
+        problems.append(f"scored {results.get('score')}, expected exactly {entry.expect_score:g} (points in {scored})")
+    return problems
