@@ -1,0 +1,132 @@
+"""Hostile submissions cannot cheat, crash or outlive the autograder.
+
+Each file in tests/submissions/hostile is graded like any other submission; then
+results.json must be valid Gradescope output listing every graded test, the verdict
+must be the one its header expects (usually: full marks, since the answers are right;
+never more than they earn), and no process it started may remain.
+
+These run only as root: the sandbox drops privileges only then. As another user the
+student code runs as you, and these files would forge your results, kill your
+processes and leave daemons in your session.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from conftest import ZIP
+
+
+def _load_zoo():
+    name = "submission_zoo"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "submissions" / "zoo.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+zoo = _load_zoo()
+ALL_ENTRIES = [entry for kind in zoo.KINDS for entry in zoo.entries(kind)]
+LANES = zoo.lanes(ALL_ENTRIES)  # every hostile file is in the same lane: never two at once
+HOSTILE = [entry for entry in ALL_ENTRIES if entry.kind == "hostile"]
+SLEEPER_MARK = "rnnkit-hostile-sleeper"  # in the argv of leave_daemons_behind.py's sleepers
+FORGED_MARK = "forged by the submission"  # in forge_results_json.py's fake results
+try:
+    from autograder.sandbox import SANDBOX_USERS
+except ImportError:  # the engine's range of per-judge user ids
+    SANDBOX_USERS = range(61000, 65000)
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0, reason="hostile submissions are graded only as root, where the sandbox runs them as another user")
+
+
+@pytest.fixture(scope="module")
+def tests_in_zip():
+    if not ZIP.is_file():
+        pytest.fail(f"{ZIP} is missing: run `make autograder` first (`make test` does).")
+    return zoo.manifest(ZIP), zoo.schema(ZIP)
+
+
+def _processes():
+    return {(p.pid, p.info["create_time"]) for p in psutil.process_iter(["create_time"])}
+
+
+def _leftovers(before: set, started: float) -> list[psutil.Process]:
+    """Live processes born during the grading that are ours: descendants of this test process,
+    marked sleepers, or sandbox-user processes whose judge is gone (orphans adopted by init)."""
+    me = psutil.Process()
+    descendants = {child.pid for child in me.children(recursive=True)}
+    found = []
+    for process in psutil.process_iter(["pid", "ppid", "uids", "cmdline", "status", "create_time"]):
+        info = process.info
+        try:
+            if info["status"] == psutil.STATUS_ZOMBIE or info["create_time"] < started - 1:
+                continue
+            if (info["pid"], info["create_time"]) in before or info["pid"] == me.pid:
+                continue
+            command = " ".join(info["cmdline"] or [])
+            sandboxed = info["uids"] is not None and info["uids"].real in SANDBOX_USERS
+            orphan = info["ppid"] in (0, 1) or not psutil.pid_exists(info["ppid"])
+            if info["pid"] in descendants or SLEEPER_MARK in command or (sandboxed and orphan):
+                found.append(process)
+        except (psutil.Error, TypeError):
+            continue
+    return found
+
+
+def _describe(processes) -> list[str]:
+    described = []
+    for process in processes:
+        try:
+            described.append(f"pid {process.pid} uid {process.uids().real} ppid {process.ppid()}: {' '.join(process.cmdline())[:120]}")
+        except psutil.Error:
+            pass
+    return described
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.id, marks=pytest.mark.xdist_group(LANES[e.id])) for e in HOSTILE])
+def test_hostile_submission_is_contained(entry, grade, tests_in_zip, tmp_path):
+    tests, results_schema = tests_in_zip
+    graded = entry.tags()
+    before, started = _processes(), time.time()
+    results, failure = None, None
+    try:
+        results = grade(entry.path, tags=graded)
+    except Exception as error:  # the grader itself failed: still look for leftovers first
+        failure = error
+    # Whatever the verdict, look for (and then end) what this grading left running.
+    deadline = time.time() + 10
+    left = _leftovers(before, started)
+    while left and time.time() < deadline:
+        time.sleep(0.5)
+        left = _leftovers(before, started)
+    described = _describe(left)
+    for process in left:  # started by this test: clean up before failing
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    problems = [f"left running after grading: {line}" for line in described]
+    if failure is not None:
+        raise AssertionError(f"{entry.id}: grading it failed: {failure}\n  " + "\n  ".join(problems)) from failure
+    problems += zoo.structure_problems(results, tests, graded, results_schema)
+    problems += zoo.verdict_problems(entry, results, graded)
+    if FORGED_MARK in json.dumps(results):
+        problems.append("results.json contains the submission's forged results")
+    assert not problems, f"{entry.id}: {entry.hostile}\n  " + "\n  ".join(problems)
+
+
+def test_every_hostile_file_says_what_it_does():
+    assert len(HOSTILE) >= 9
+    for entry in HOSTILE:
+        assert entry.hostile and len(entry.hostile) > 20, entry.id
