@@ -291,7 +291,7 @@ def _supervise(workdir: Path, out_dir: Path, limits: Limits, ids) -> ChildRun:
     run.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     run.returncode = process.returncode
     if run.ending == "finished" and process.returncode != 0:
-        if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and run.cpu_seconds >= limits.cpu_seconds - 1:
+        if process.returncode == -signal.SIGXCPU or (process.returncode == -signal.SIGKILL and run.cpu_seconds >= limits.cpu_seconds - 1):
             run.ending = "cpu-time"
         else:
             run.ending = "killed" if process.returncode < 0 else "exited"

@@ -42,6 +42,7 @@ def test_windows_drop_the_remainder(windows, session):
 def test_windows_keep_every_full_window(windows, session):
     """make_windows keeps every full window when nothing remains, down to exactly one window"""
     expect_windows(windows, session, "hidden/windows/exact")
+    expect_windows(windows, session, "hidden/windows/length-multiple")
     expect_windows(windows, session, "hidden/windows/one-window")
 
 

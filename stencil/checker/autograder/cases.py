@@ -38,7 +38,7 @@ def _window_cases(rng, visible):
     if visible:
         lengths = {"demo": (23, 5)}
     else:
-        lengths = {"remainder": (1037, 20), "exact": (101, 20), "one-window": (8, 7), "too-short": (7, 20), "empty": (0, 3)}
+        lengths = {"remainder": (1037, 20), "exact": (101, 20), "length-multiple": (100, 20), "one-window": (8, 7), "too-short": (7, 20), "empty": (0, 3)}
     specs, arrays = [], {}
     for name, (length, window_sz) in lengths.items():
         case = f"windows/{name}"

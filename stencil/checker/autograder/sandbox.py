@@ -204,8 +204,9 @@ def _read_results(out_dir: Path, run: ChildRun) -> None:
 def run_child(job: dict, arrays: dict, limits: Limits) -> ChildRun:
     """Run child/runner.py on `job` (JSON) and `arrays`, within `limits`; always returns."""
     ids = _sandbox_ids()
-    if ids is not None:
-        ensure_reachable(Path(sys.executable))
+    if ids is not None:  # the interpreter, the virtual environment's packages and the standard library
+        for path in (Path(sys.executable).resolve(), Path(sys.prefix) / "lib", Path(sys.base_prefix) / "lib"):
+            ensure_reachable(path)
     workdir = Path(tempfile.mkdtemp(prefix="rnnkit-child-"))
     try:
         workdir.chmod(0o755)
@@ -290,7 +291,7 @@ def _supervise(workdir: Path, out_dir: Path, limits: Limits, ids) -> ChildRun:
     run.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     run.returncode = process.returncode
     if run.ending == "finished" and process.returncode != 0:
-        if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and run.cpu_seconds >= limits.cpu_seconds - 1:
+        if process.returncode == -signal.SIGXCPU or (process.returncode == -signal.SIGKILL and run.cpu_seconds >= limits.cpu_seconds - 1):
             run.ending = "cpu-time"
         else:
             run.ending = "killed" if process.returncode < 0 else "exited"

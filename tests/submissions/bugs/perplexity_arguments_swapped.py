@@ -148,6 +148,6 @@ HPARAMS = {
     "hidden_sz": 128,
     "window_sz": 20,
     "batch_sz": 64,
-    "epochs": 3,
-    "learning_rate": 3e-3,
+    "epochs": 2,
+    "learning_rate": 1e-2,
 }

@@ -2,7 +2,7 @@
 
 Only visible on an id sequence whose length is a multiple of window_sz.
 
-known-gap: no hidden windows case has len(ids) % window_sz == 0 (remainder 1037/20, exact 101/20, one-window 8/7, too-short 7/20, empty 0/3), so this bug scores full marks
+The hidden case of length 100 with windows of 20 catches it.
 
 expect-fail: windows
 """
@@ -155,6 +155,6 @@ HPARAMS = {
     "hidden_sz": 128,
     "window_sz": 20,
     "batch_sz": 64,
-    "epochs": 3,
-    "learning_rate": 3e-3,
+    "epochs": 2,
+    "learning_rate": 1e-2,
 }
