@@ -26,7 +26,8 @@ from autograder.submission import Chunk, SubmissionError, find_submission, grade
 ENDINGS = {
     "wall-time": "ran out of time: it was stopped after {wall:.0f} s of wall-clock time",
     "cpu-time": "ran out of time: it used its budget of {cpu:.0f} CPU-seconds",
-    "memory": "used more than {memory:.0f} MB of memory and was stopped",
+    "memory": ("used {memory:.0f} MB of memory, over the autograder's memory budget, and was stopped "
+               "(for training: a smaller hidden_sz, embedding_sz or batch_sz needs less)"),
     "killed": "was killed by signal {signal} (signal 9 usually means the machine ran out of memory)",
     "exited": "ended the process (exit status {code}) before this check ran",
     "finished": "ended the process before this check ran",

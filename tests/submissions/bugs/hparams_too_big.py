@@ -1,8 +1,8 @@
 """My HPARAMS ask for a huge model trained for 50 epochs: far more than the grader's time budget.
 
-The feedback must say that training ran out of time, not just that a signal killed it.
+The feedback must say that training ran out of its time or memory budget, not just that a signal killed it.
 
-expect-output: time|budget
+expect-output: time|budget|memory
 
 expect-fail: train
 """
