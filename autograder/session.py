@@ -108,9 +108,16 @@ class PartAnswers:
     def info(self, case: str):
         return (self.run.report.get("info", {}) if self.run else {}).get(case)
 
+    def raised(self, case: str) -> bool:
+        return self.run is not None and case in self.run.report.get("errors", {})
+
+    def ran_cleanly(self, case: str) -> bool:
+        return (not self.problem and self.run is not None and not self.raised(case)
+                and case in self.run.report.get("finished", []))
+
     def require(self, case: str) -> None:
         """Fail with the reason if the case did not finish cleanly."""
-        if self.problem or self.run is None or case in self.run.report.get("errors", {}) or case not in self.run.report.get("finished", []):
+        if not self.ran_cleanly(case):
             raise CheckFailed(self._why_missing(case))
 
 

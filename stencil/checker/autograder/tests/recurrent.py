@@ -7,6 +7,10 @@ STATE_HINT = {
     "rnn": "s_0 is `initial_state` (a tensor, or a one-element list holding it) or zeros; carry s from step to step.",
     "lstm": "[h_0, c_0] is `initial_state`, or zeros; carry both h and c from step to step.",
 }
+INITIAL_STATE_FORMS = {
+    "rnn": "it arrives as a `(B, units)` tensor or as a one-element list `[s_0]`; accept both.",
+    "lstm": "it arrives as the list `[h_0, c_0]`.",
+}
 
 
 def describe_options(spec) -> str:
@@ -16,7 +20,14 @@ def describe_options(spec) -> str:
 
 def expect_call(answers, session, case, layer):
     """The layer's call returns what the reference returns, tensor by tensor."""
-    answers.require(case)
+    try:
+        answers.require(case)
+    except CheckFailed as failure:
+        without_state = case.replace("init1", "init0")
+        if case.endswith("init1") and answers.raised(case) and answers.ran_cleanly(without_state):
+            raise CheckFailed(f"{failure}\n\n*Hint:* the same call without an `initial_state` works, so look at how "
+                              f"`call` reads `initial_state`: {INITIAL_STATE_FORMS[layer]}") from None
+        raise
     public = case.startswith("visible/")
     names = RETURNED[layer] if session.expected_info(case)["kind"] in ("list", "tuple") else ["outputs"]
     layer_name = "MyRNN" if layer == "rnn" else "MyLSTM"
