@@ -85,7 +85,7 @@ class PartAnswers:
         if self.problem:
             return self.problem
         report = self.run.report
-        if case in report.get("errors", {}):
+        if self.raised(case):
             return _explain_error(report["errors"][case], report.get("load_notes", []))
         if case in report.get("finished", []):
             return "Your code returned nothing usable for this check."

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from autograder.package.local_grade import close_checkout, lay_out
+from autograder.package.local_grade import close_checkout, judge_command, lay_out
 from autograder.sandbox import anonymous_mb
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,6 +102,20 @@ class MemoryCgroup:
         self.path.rmdir()
 
 
+def drop_page_cache() -> str:
+    """Empty the page cache and say whether it worked.
+
+    Library pages already cached were charged to whoever read them first; dropping them
+    makes the capped run read, and pay for, everything it maps.
+    """
+    try:
+        subprocess.run(["sync"], check=True)
+        Path("/proc/sys/vm/drop_caches").write_text("1")
+        return "from a cold page cache"
+    except (OSError, subprocess.CalledProcessError):
+        return "with a warm page cache, so the figure may be optimistic"
+
+
 def grade_capped(zip_path: Path, submission: Path, limit_mb: int) -> str:
     """Grade inside a memory cgroup of limit_mb and say how it went, or why it could not run."""
     try:
@@ -109,20 +123,13 @@ def grade_capped(zip_path: Path, submission: Path, limit_mb: int) -> str:
     except OSError as error:
         return f"skipped: no memory cgroup could be made here ({error.strerror}; it needs root)"
     try:
-        # Library pages already cached were charged to whoever read them first; dropping the
-        # page cache makes this run read, and pay for, everything it maps.
-        try:
-            subprocess.run(["sync"], check=True)
-            Path("/proc/sys/vm/drop_caches").write_text("1")
-            caches = "from a cold page cache"
-        except (OSError, subprocess.CalledProcessError):
-            caches = "with a warm page cache, so the figure may be optimistic"
+        caches = drop_page_cache()
         with tempfile.TemporaryDirectory(prefix="rnnkit-bench-") as folder:
             root = Path(folder)
             lay_out(root, zip_path, submission)
             started = time.time()
-            subprocess.run([sys.executable, "-m", "autograder.grade", "--root", str(root)], cwd=root / "source",
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=cgroup.enter)
+            subprocess.run(judge_command(root), cwd=root / "source", stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, preexec_fn=cgroup.enter)
             wall = time.time() - started
             score = json.loads((root / "results" / "results.json").read_text())["score"]
         return (f"score {score:g}/100 in {wall:.0f} s, {cgroup.oom_kills()} out-of-memory kills, "
@@ -141,8 +148,8 @@ def main(argv=None) -> int:
         root = Path(folder)
         started = time.time()
         lay_out(root, args.zip.resolve(), args.submission.resolve())
-        judge = subprocess.Popen([sys.executable, "-m", "autograder.grade", "--root", str(root)],
-                                 cwd=root / "source", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        judge = subprocess.Popen(judge_command(root), cwd=root / "source", stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True)
         sampler = TreeSampler(judge.pid)
         sampler.start()
         log = judge.communicate()[0]

@@ -28,6 +28,11 @@ def lay_out(root: Path, zip_path: Path, submission: Path) -> None:
         shutil.copy(submission, root / "submission" / submission.name)
 
 
+def judge_command(root: Path, tags: str | None = None) -> list[str]:
+    """The command run_autograder runs, with this interpreter and `root` for /autograder (run it from root/source)."""
+    return [sys.executable, "-m", "autograder.grade", "--root", str(root), *(["--tags", tags] if tags else [])]
+
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -57,9 +62,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="rnnkit-grade-") as folder:
         root = Path(folder)
         lay_out(root, args.zip.resolve(), args.submission.resolve())
-        # The same command as run_autograder, with this interpreter and this root.
-        tags = ["--tags", args.tags] if args.tags else []
-        subprocess.run([sys.executable, "-m", "autograder.grade", "--root", str(root), *tags], cwd=root / "source", check=True)
+        subprocess.run(judge_command(root, args.tags), cwd=root / "source", check=True)
         args.results.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(root / "results" / "results.json", args.results)
     results = json.loads(args.results.read_text())
