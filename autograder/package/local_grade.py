@@ -17,15 +17,15 @@ from pathlib import Path
 
 
 def lay_out(root: Path, zip_path: Path, submission: Path) -> None:
-    """root/source from the zip, root/submission with the student's files, an empty root/results."""
+    """root/source from the zip, root/submission with the student's files (links copied as links), an empty root/results."""
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(root / "source")
     (root / "submission").mkdir()
     (root / "results").mkdir()
-    if submission.is_dir():
-        shutil.copytree(submission, root / "submission", dirs_exist_ok=True)
-    elif submission.exists():
-        shutil.copy(submission, root / "submission" / submission.name)
+    if submission.is_dir() and not submission.is_symlink():
+        shutil.copytree(submission, root / "submission", symlinks=True, dirs_exist_ok=True)
+    elif os.path.lexists(submission):
+        shutil.copy2(submission, root / "submission" / submission.name, follow_symlinks=False)
 
 
 def judge_command(root: Path, tags: str | None = None) -> list[str]:
@@ -37,18 +37,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def close_checkout() -> None:
-    """As root, hide this checkout (the reference, the tests' submissions) from the sandbox user.
+    """As root, close this checkout (the reference, the hidden split, the tests' submissions) to other users.
 
-    Student code runs as `nobody`, which may read anything world-readable. On Gradescope
-    nothing but the zip is there; on a developer's machine the checkout is, so everything
-    in it except the Python environment the sandbox runs is closed to others (o-rwx).
+    Student code runs as an unprivileged user, who may read anything world-readable.
+    On Gradescope nothing but the zip is there; on a developer's or TA's machine the
+    checkout is. Its top folder loses o+rwx, which closes everything in it; the
+    environment the sandbox runs lives outside it (see `make venv`). The Makefile does
+    the same before any other command.
     """
-    if os.geteuid() != 0:
-        return
-    venv = Path(sys.prefix).resolve()
-    for entry in REPO.iterdir():
-        if entry.resolve() != venv and not entry.is_symlink():
-            entry.chmod(entry.stat().st_mode & ~0o007)
+    if os.geteuid() == 0:
+        REPO.chmod(REPO.stat().st_mode & ~0o007)
 
 
 def main(argv=None) -> int:
@@ -59,9 +57,11 @@ def main(argv=None) -> int:
     parser.add_argument("--tags", help="grade only these parts, comma-separated (for this project's own tests)")
     args = parser.parse_args(argv)
     close_checkout()
-    with tempfile.TemporaryDirectory(prefix="rnnkit-grade-") as folder:
-        root = Path(folder)
-        lay_out(root, args.zip.resolve(), args.submission.resolve())
+    with tempfile.TemporaryDirectory(prefix="rnnkit-grade-") as folder:  # root's own, not writable by others
+        Path(folder).chmod(0o711)  # children traverse it to reach their workspace; nobody else may write or list here
+        root = Path(folder) / "autograder"
+        root.mkdir()
+        lay_out(root, args.zip.resolve(), Path(os.path.abspath(args.submission)))
         subprocess.run(judge_command(root, args.tags), cwd=root / "source", check=True)
         args.results.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(root / "results" / "results.json", args.results)
