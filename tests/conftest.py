@@ -30,7 +30,14 @@ def grade_submission(submission: Path, results: Path, tags=None, timeout: float 
         command += ["--tags", ",".join(sorted(tags))]
     finished = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
     assert finished.returncode == 0, f"grading failed:\n{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
-    return json.loads(results.read_text())
+    return strict_json(results.read_text())
+
+
+def strict_json(text: str):
+    """Parse as Gradescope must: NaN and Infinity are not JSON."""
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+    return json.loads(text, parse_constant=refuse)
 
 
 @pytest.fixture

@@ -12,14 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import stat
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.cases import PARTS, make_case_set
+from autograder.cases import PARTS, make_case_set, output_names
 from autograder.grade import run_tests
-from autograder.sandbox import Limits, run_child
-from autograder.session import write_expected
+from autograder.sandbox import Expect, Limits, run_child
+from autograder.session import PART_REPORT_SCHEMA, write_expected
 from autograder.submission import graded_chunks, read_cells
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,8 +40,13 @@ def record_expected(reference: Path, hidden_seed: int | None, threads: int) -> t
     for part in TENSOR_PARTS:
         specs, arrays = make_case_set(part, hidden_seed)
         job = {"chunks": [chunk.__dict__ for chunk in chunks], "specs": specs, "seed": 0, "threads": threads}
-        run = run_child(job, arrays, Limits(cpu_seconds=600, wall_seconds=900, memory_mb=4000, threads=threads))
-        problems = run.report.get("errors") or [s["id"] for s in specs if s["id"] not in run.report.get("finished", [])]
+        expect = Expect(arrays={name: 10**6 for spec in specs for name in output_names(spec)}, report_schema=PART_REPORT_SCHEMA)
+        with tempfile.TemporaryDirectory(prefix="rnnkit-record-") as workspace:
+            Path(workspace).chmod(0o711)
+            run = run_child(job, arrays, Limits(cpu_seconds=600, wall_seconds=900, memory_mb=4000, threads=threads),
+                            workspace=Path(workspace), expect=expect)
+        problems = (run.refused + [f"{case}: {trace}" for case, trace in run.report.get("errors", {}).items()]
+                    or [s["id"] for s in specs if s["id"] not in run.report.get("finished", [])])
         if problems:
             raise SystemExit(f"The reference failed on {part}: {problems}\n{run.printed[-3000:]}")
         expected.update(run.outputs)
@@ -72,12 +79,13 @@ def build_bundle(bundle: Path, config: dict, data: dict) -> None:
 
 
 def write_zip(bundle: Path, out: Path) -> None:
-    """A reproducible zip: sorted entries, fixed timestamps, executable bits kept."""
+    """A reproducible zip: sorted entries, fixed timestamps, Unix regular files with their executable bits."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in bundle.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             entry = zipfile.ZipInfo(str(path.relative_to(bundle)), date_time=(2020, 1, 1, 0, 0, 0))
-            entry.external_attr = (0o755 if path.stat().st_mode & 0o100 else 0o644) << 16
+            entry.create_system = 3  # Unix: unzip reads the mode below
+            entry.external_attr = (stat.S_IFREG | (0o755 if path.stat().st_mode & 0o100 else 0o644)) << 16
             entry.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(entry, path.read_bytes())
 
