@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import stat
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,10 +43,9 @@ LANES = zoo.lanes(ALL_ENTRIES)  # every hostile file is in the same lane: never 
 HOSTILE = [entry for entry in ALL_ENTRIES if entry.kind == "hostile"]
 SLEEPER_MARK = "rnnkit-hostile-sleeper"  # in the argv of leave_daemons_behind.py's sleepers
 FORGED_MARK = "forged by the submission"  # in forge_results_json.py's fake results
-try:
-    from autograder.sandbox import SANDBOX_USERS
-except ImportError:  # the engine's range of per-judge user ids
-    SANDBOX_USERS = range(61000, 65000)
+from autograder.sandbox import SANDBOX_USERS, TEMP_FOLDERS
+
+JUDGE_MEMORY_MB = 400  # the judge's own peak, far below Gradescope's 768 MB whatever a child hands back
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="hostile submissions are graded only as root, where the sandbox runs them as another user")
@@ -83,6 +83,38 @@ def _leftovers(before: set, started: float) -> list[psutil.Process]:
         except (psutil.Error, TypeError):
             continue
     return found
+
+
+def files_of_sandbox_users() -> list[str]:
+    """Anything a sandbox user id owns in the shared temporary folders (each child's must be gone after grading)."""
+    found = []
+    for folder in TEMP_FOLDERS:
+        for path, folders, files in os.walk(folder, onerror=lambda error: None):
+            for name in folders + files:
+                try:
+                    if os.lstat(os.path.join(path, name)).st_uid in SANDBOX_USERS:
+                        found.append(os.path.join(path, name))
+                except OSError:
+                    pass
+    return found
+
+
+def containment_problems(results: dict) -> list[str]:
+    """What every hostile grading must leave true: a bounded judge, and nothing of the sandbox users on disk."""
+    problems = []
+    record = results.get("extra_data", {})
+    peak = record.get("judge_peak_memory_mb")
+    if peak is None or peak > JUDGE_MEMORY_MB:
+        problems.append(f"the judge's peak memory was {peak} MB (at most {JUDGE_MEMORY_MB} MB)")
+    left = files_of_sandbox_users()
+    if left:
+        problems.append(f"files of the sandbox user left after grading: {left[:5]}")
+        for path in left:
+            subprocess.run(["rm", "-rf", path], check=False)
+    for part, child in record.get("children", {}).items():
+        if child.get("oom_score_adj") != 1000:
+            problems.append(f"{part}: the child's oom_score_adj was {child.get('oom_score_adj')}, not 1000")
+    return problems
 
 
 def _describe(processes) -> list[str]:
@@ -158,6 +190,7 @@ def test_hostile_submission_is_contained(entry, grade, tests_in_zip, tmp_path):
         raise AssertionError(f"{entry.id}: grading it failed: {failure}\n  " + "\n  ".join(problems)) from failure
     problems += zoo.structure_problems(results, tests, graded, results_schema)
     problems += zoo.verdict_problems(entry, results, graded)
+    problems += containment_problems(results)
     if FORGED_MARK in json.dumps(results):
         problems.append("results.json contains the submission's forged results")
     assert not problems, f"{entry.id}: {entry.hostile}\n  " + "\n  ".join(problems)
@@ -167,3 +200,50 @@ def test_every_hostile_file_says_what_it_does():
     assert len(HOSTILE) >= 9
     for entry in HOSTILE:
         assert entry.hostile and len(entry.hostile) > 20, entry.id
+
+
+# ---------------------------------------------------------------- attacks made at test time (too big to keep as files)
+
+
+def _chain_of_attributes(folder: Path) -> Path:
+    """A 600 KB line of 300,000 attribute accesses: CPython's parser overflows its C stack on it."""
+    path = folder / "language_model.py"
+    path.write_text("import numpy as np\nCHAIN = a" + ".b" * 300_000 + "\n")
+    return path
+
+
+def _ten_megabyte_notebook(folder: Path) -> Path:
+    """600,000 short UPPER_CASE assignments in one cell: its syntax tree alone takes well over a gigabyte."""
+    import nbformat
+
+    source = "".join(f"X{index} = {index}\n" for index in range(600_000))
+    path = folder / "language_model.ipynb"
+    path.write_text(nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])))
+    return path
+
+
+def _link_to_a_root_only_file(folder: Path) -> Path:
+    """A notebook that is a symbolic link to a file only root may read."""
+    secret = folder / "secret.txt"
+    secret.write_text("TOP SECRET 1470\n")
+    secret.chmod(0o600)
+    upload = folder / "upload"
+    upload.mkdir()
+    (upload / "language_model.ipynb").symlink_to(secret)
+    return upload
+
+
+@pytest.mark.xdist_group("zoo-lane-0")
+@pytest.mark.parametrize("make, says", [
+    (_chain_of_attributes, "could not be read"),
+    (_ten_megabyte_notebook, "could not be read"),
+    (_link_to_a_root_only_file, "symbolic link"),
+], ids=["parser-crash", "parser-memory", "symlink"])
+def test_an_attack_on_reading_the_submission_costs_only_the_submission(make, says, grade, tests_in_zip, tmp_path):
+    tests, results_schema = tests_in_zip
+    results = grade(make(tmp_path), tags={"windows"})
+    problems = zoo.structure_problems(results, tests, frozenset({"windows"}), results_schema) + containment_problems(results)
+    assert not problems, problems
+    assert results["score"] == 0 and says in results["output"]
+    assert all(says in test["output"] for test in results["tests"])
+    assert "TOP SECRET" not in json.dumps(results)

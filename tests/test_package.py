@@ -21,7 +21,7 @@ def test_the_zip_has_setup_and_run_autograder_at_its_root_and_no_reference():
             text = archive.read(name).decode("utf-8", "replace")
             assert "BEGIN SOLUTION" not in text, f"{name} carries solution markers"
         tests = json.loads(archive.read("expected/tests.json"))
-    assert len(tests) == 44 and sum(test["max_score"] for test in tests) == 100
+    assert len(tests) == 43 and sum(test["max_score"] for test in tests) == 100
 
 
 def test_setup_and_run_autograder_are_valid_bash_that_grade_with_the_judge():

@@ -10,6 +10,7 @@ holds lines of the form
     expect-output: <regex>       optional: a failing test's feedback must match it
     known-gap: <why>             optional: the grader cannot see this bug yet (the test is a strict xfail)
     expect-score: <points>       optional: the exact total score (e.g. 0 for a stencil that only cheats)
+    no-points: lstm train        optional: every test of these parts must score 0 (the part an attack aimed at)
 
 Folders: bugs/ (one realistic mistake each), equivalent/ (correct, other styles),
 hostile/ (attacks on the grader), notebooks/ (.ipynb built by make_notebooks.py).
@@ -54,6 +55,7 @@ class Entry:
     expect_output: str | None
     known_gap: str | None
     expect_score: float | None
+    no_points: frozenset = frozenset()
 
     @property
     def id(self) -> str:
@@ -64,7 +66,7 @@ class Entry:
         if ALL_PARTS:
             return frozenset(PARTS)
         if self.graded_parts is not None:
-            return self.graded_parts | self.expect_fail
+            return self.graded_parts | self.expect_fail | self.no_points
         if self.kind == "hostile":
             return frozenset(PARTS)
         parts = set(TENSOR_PARTS) | self.expect_fail
@@ -97,7 +99,7 @@ def read_entry(path: Path) -> Entry:
     lines = [line.strip() for line in text.splitlines()]
     fields = {}
     for line in lines:
-        match = re.match(r"^(expect-fail|hostile|graded-parts|expect-output|known-gap|expect-score):\s*(.*)$", line)
+        match = re.match(r"^(expect-fail|hostile|graded-parts|expect-output|known-gap|expect-score|no-points):\s*(.*)$", line)
         if match:
             fields[match.group(1)] = match.group(2).strip()
     if "expect-fail" not in fields:
@@ -114,6 +116,7 @@ def read_entry(path: Path) -> Entry:
         expect_output=fields.get("expect-output"),
         known_gap=fields.get("known-gap"),
         expect_score=float(fields["expect-score"]) if "expect-score" in fields else None,
+        no_points=_parts(fields["no-points"], path, "no-points") if "no-points" in fields else frozenset(),
     )
     if (kind == "hostile") != (entry.hostile is not None):
         raise ValueError(f"{path}: a `hostile:` line belongs in hostile/ submissions, and only there")
@@ -296,6 +299,10 @@ def verdict_problems(entry: Entry, results: dict, graded: frozenset) -> list[str
         elif not any(NAMES_SOMETHING.search(test["output"]) for test in lost):
             problems.append(f"{part}: no failing test's feedback names a tensor or function: "
                             f"{[test['output'][:200] for test in lost[:3]]}")
+    for part in sorted(entry.no_points & graded):
+        scored = [f"{test['number']} {test['score']:g}" for test in results["tests"] if test["tags"] == [part] and test["score"] > 0]
+        if scored:
+            problems.append(f"{part}: the attack on this part earned points ({', '.join(scored)})")
     if entry.expect_score is not None and abs(results.get("score", -1) - entry.expect_score) > 1e-9:
         scored = [f"{test['number']} {test['score']:g}" for test in results["tests"] if test["score"] > 0]
         problems.append(f"scored {results.get('score')}, expected exactly {entry.expect_score:g} (points in {scored})")
