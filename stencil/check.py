@@ -9,8 +9,8 @@ the imports, function and class definitions and UPPER_CASE assignments run. In a
 notebook, what is checked is the code of the cells you have run so far.
 """
 
-import contextlib
-import io
+import json
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -53,26 +53,31 @@ def _report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _environment_problem(finished) -> str:
+    return ("**The checker could not run** (this is a problem with the Python environment, not with your code). "
+            "Make sure the packages in requirements.txt are installed (`pip install -r requirements.txt`), "
+            "then restart the kernel. What the checker printed:\n\n```\n" + (finished.stderr or finished.stdout)[-2000:] + "\n```")
+
+
 def check(*parts, notebook=None) -> dict:
     """Run the visible tests of `parts` (all by default) on your code; print the feedback and return the results."""
     unknown = [part for part in parts if part not in PARTS]
     if unknown:
         raise ValueError(f"unknown part(s) {unknown}; choose from {', '.join(PARTS)}")
-    if str(CHECKER) not in sys.path:
-        sys.path.insert(0, str(CHECKER))
-    try:
-        from autograder.grade import grade
-    except ImportError as error:
-        raise ImportError(f"{error}. The checker needs the packages in requirements.txt: "
-                          "run `pip install -r requirements.txt` (in a notebook: `%pip install -r requirements.txt`).") from None
     with tempfile.TemporaryDirectory(prefix="check-") as folder:
         root = Path(folder)
         (root / "source").symlink_to(CHECKER, target_is_directory=True)
         (root / "submission").mkdir()
         _write_submission(root / "submission", notebook)
-        with contextlib.redirect_stdout(io.StringIO()):  # the judge's log is for instructors
-            results = grade(root, set(parts or PARTS))
-    text = _report(results)
+        # The judge runs in a process of its own, as on Gradescope: it ends and reaps every process it starts.
+        finished = subprocess.run([sys.executable, "-m", "autograder.grade", "--root", str(root), "--tags", ",".join(parts or PARTS)],
+                                  cwd=CHECKER, capture_output=True, text=True)
+        results_path = root / "results" / "results.json"
+        results = json.loads(results_path.read_text()) if results_path.is_file() else None
+    if finished.returncode != 0 or results is None:
+        text, results = _environment_problem(finished), {"tests": [], "score": 0}
+    else:
+        text = _report(results)
     try:
         from IPython.display import Markdown, display
         display(Markdown(text)) if _kernel_cells() is not None else print(text)

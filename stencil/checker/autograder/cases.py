@@ -118,6 +118,10 @@ def _lm_cases(rng, visible):
         changed = tokens.copy()
         changed[:, cut + 1:] = (tokens[:, cut + 1:] + rng.integers(1, vocab, size=(batch, steps - cut - 1))) % vocab
         arrays[f"{case}:tokens_changed"] = changed.astype(np.int32)
+        # The same windows with only the first token changed: the last prediction must notice (the model is recurrent).
+        first_changed = tokens.copy()
+        first_changed[:, 0] = (tokens[:, 0] + 1) % vocab
+        arrays[f"{case}:tokens_first_changed"] = first_changed.astype(np.int32)
         specs.append({"id": case, "kind": "lm", "cell": cell, "vocab_sz": vocab, "embedding_sz": embedding,
                       "hidden_sz": hidden, "cut": cut})
     return specs, arrays
@@ -138,6 +142,27 @@ def _perplexity_cases(rng, visible):
         arrays[f"{case}:labels"] = rng.integers(0, 13, size=(3, 6)).astype(np.int32)
         specs.append({"id": case, "kind": "perplexity"})
     return specs, arrays
+
+
+def output_names(spec: dict) -> list[str]:
+    """The arrays a case's probe hands back ("<case id>:<name>"): all the judge will read from a child."""
+    kind, layer = spec["kind"], spec.get("part")
+    if kind == "windows":
+        names = ["inputs", "labels"]
+    elif kind == "step":
+        names = ["s"] if layer == "rnn" else ["h", "c"]
+    elif kind == "call":
+        names = [f"out{index}" for index in range(4)]
+    elif kind == "gradients":
+        weights = ["W_r", "b_r"] if layer == "rnn" else [f"{kind}_{gate}" for gate in LSTM_GATES for kind in "WUb"]
+        names = ["d_inputs"] + [f"d_{name}" for name in weights]
+    elif kind == "lm":
+        names = ["logits", "logits_changed", "logits_first_changed"]
+    elif kind == "perplexity":
+        names = ["value"]
+    else:
+        names = ["embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias"]
+    return [f"{spec['id']}:{name}" for name in names]
 
 
 def make_cases(part: str, seed: int, visible: bool) -> tuple[list[dict], dict[str, np.ndarray]]:

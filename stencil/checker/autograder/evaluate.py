@@ -1,12 +1,64 @@
 """Test perplexity of a trained model, computed by the judge itself from the model's weights.
 
 The student's code trains the model in the sandbox and hands back its weights; the
-judge runs the contract's forward pass here in numpy (Keras's weight layout: gates
-i, f, c, o side by side), so no number the student's code reports is trusted and
-the hidden test split never reaches the sandbox.
+judge checks them (real numbers, finite, shapes that make one model of the judge's
+vocabulary) and runs the contract's forward pass here in numpy (Keras's weight
+layout: gates i, f, c, o side by side), over windows the judge cuts itself. No
+number the student's code reports is used, and the hidden test split never reaches
+the sandbox. The forward pass streams over windows in float32, so the judge's
+memory does not grow with the test split or the model's width.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
+
+CHUNK_ELEMENTS = 4_000_000  # logits computed at once: 16 MB in float32
+
+
+class UnusableModel(ValueError):
+    """The returned weights do not make a model the judge can evaluate; the message says why."""
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    cell: str  # "lstm" or "rnn", read from the weights' shapes
+    embedding: np.ndarray  # (V, E)
+    kernel: np.ndarray  # (E, G*H), G = 4 for an LSTM, 1 for a vanilla RNN
+    recurrent_kernel: np.ndarray  # (H, G*H)
+    bias: np.ndarray  # (G*H,)
+    classifier_kernel: np.ndarray  # (H, V)
+    classifier_bias: np.ndarray  # (V,)
+
+    @property
+    def hidden_sz(self) -> int:
+        return self.recurrent_kernel.shape[0]
+
+
+def trained_model(weights: dict, vocab_sz: int, max_width: int) -> TrainedModel:
+    """The model the weights make, after checking every dtype, shape and value against what the judge expects."""
+    for name, array in weights.items():
+        if array.dtype.kind != "f":
+            raise UnusableModel(f"the trained `{name}` has dtype `{array.dtype}`; a model's weights are real floating-point numbers.")
+        if not np.all(np.isfinite(array)):
+            raise UnusableModel(f"the trained `{name}` contains NaN or infinity: training diverged. "
+                                "Lower the learning rate (or check the loss).")
+    embedding, kernel, recurrent = weights["embedding"], weights["kernel"], weights["recurrent_kernel"]
+    if embedding.ndim != 2 or embedding.shape[0] != vocab_sz or not 1 <= embedding.shape[1] <= max_width:
+        raise UnusableModel(f"the embedding has shape {embedding.shape}; expected (vocab_sz={vocab_sz}, embedding_sz ≤ {max_width}).")
+    hidden = recurrent.shape[0] if recurrent.ndim == 2 else 0
+    if not 1 <= hidden <= max_width or recurrent.shape[1] not in (hidden, 4 * hidden):
+        raise UnusableModel(f"the recurrent kernel has shape {recurrent.shape}; expected (hidden_sz, hidden_sz) or "
+                            f"(hidden_sz, 4 * hidden_sz) with hidden_sz ≤ {max_width}.")
+    gates = recurrent.shape[1]
+    expected = {"kernel": (embedding.shape[1], gates), "bias": (gates,),
+                "classifier_kernel": (hidden, vocab_sz), "classifier_bias": (vocab_sz,)}
+    for name, shape in expected.items():
+        if weights[name].shape != shape:
+            raise UnusableModel(f"the trained `{name}` has shape {weights[name].shape}; with these embedding and hidden "
+                                f"sizes it must be {shape}.")
+    as32 = {name: np.ascontiguousarray(array, dtype=np.float32) for name, array in weights.items()}
+    return TrainedModel(cell="lstm" if gates == 4 * hidden and hidden > 0 else "rnn", **as32)
 
 
 def _sigmoid(x):
@@ -17,9 +69,9 @@ def recurrent_states(cell: str, embedded, kernel, recurrent_kernel, bias):
     """Hidden states (B, T, H) of a SimpleRNN (tanh) or LSTM over embedded inputs (B, T, E), from zero state."""
     batch, steps, _ = embedded.shape
     units = recurrent_kernel.shape[0]
-    h = np.zeros((batch, units), dtype=np.float64)
+    h = np.zeros((batch, units), dtype=embedded.dtype)
     c = np.zeros_like(h)
-    states = np.empty((batch, steps, units), dtype=np.float64)
+    states = np.empty((batch, steps, units), dtype=embedded.dtype)
     for t in range(steps):
         z = embedded[:, t] @ kernel + h @ recurrent_kernel + bias
         if cell == "rnn":
@@ -32,20 +84,22 @@ def recurrent_states(cell: str, embedded, kernel, recurrent_kernel, bias):
     return states
 
 
-def perplexity(cell: str, weights: dict, inputs: np.ndarray, labels: np.ndarray, batch: int = 128) -> float:
+def perplexity(model: TrainedModel, inputs: np.ndarray, labels: np.ndarray) -> float:
     """exp(mean cross-entropy) of the model's next-token predictions over every position of every window."""
-    total, count = 0.0, 0
+    if inputs.size == 0:
+        raise ValueError("no windows to evaluate on")
+    vocab_sz = model.classifier_bias.shape[0]
+    batch = max(1, CHUNK_ELEMENTS // (inputs.shape[1] * vocab_sz))
+    total = 0.0
     for start in range(0, len(inputs), batch):
         x, y = inputs[start:start + batch], labels[start:start + batch]
-        embedded = weights["embedding"][x].astype(np.float64)
-        states = recurrent_states(cell, embedded, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
-        logits = states @ weights["classifier_kernel"] + weights["classifier_bias"]  # (B, T, V)
+        states = recurrent_states(model.cell, model.embedding[x], model.kernel, model.recurrent_kernel, model.bias)
+        logits = states @ model.classifier_kernel + model.classifier_bias  # (B, T, V), float32
         logits -= logits.max(axis=-1, keepdims=True)
-        log_norm = np.log(np.exp(logits).sum(axis=-1))
+        log_norm = np.log(np.exp(logits).sum(axis=-1, dtype=np.float64))
         picked = np.take_along_axis(logits, y[..., None], axis=-1)[..., 0]
         total += float((log_norm - picked).sum())
-        count += y.size
-    return float(np.exp(total / max(count, 1)))
+    return float(np.exp(total / labels.size))
 
 
 def windows(ids: np.ndarray, window_sz: int):

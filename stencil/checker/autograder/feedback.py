@@ -7,6 +7,8 @@ hidden case the message never prints inputs or values, only shapes and errors.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 ATOL = 1e-5
@@ -81,6 +83,13 @@ def check_structure(what: str, info: dict | None, count: int, hint: str = "") ->
     returned = f"a {info['kind']} of {got}" if info.get("kind") in ("list", "tuple") else f"a single `{info.get('kind')}`"
     wanted = "a single tensor" if count == 1 else f"a list of {count} tensors"
     raise CheckFailed(f"{what} should return {wanted}; yours returned {returned}.{_hint(hint)}")
+
+
+def fenced(text: str, info: str = "") -> str:
+    """`text` as a Markdown code block that nothing inside it can close: the fence is longer than any run of backticks in it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
 
 
 def _hint(hint: str) -> str:

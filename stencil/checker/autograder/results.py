@@ -2,13 +2,17 @@
 
 Tests declare points, number, tags and visibility with gradescope-utils' decorators;
 this pytest plugin reads them and turns each outcome into a test entry. The file is
-checked against a JSON Schema written from Gradescope's specification before it is
-written (atomically) by the judge, the only process allowed to write it.
+checked against a JSON Schema written from Gradescope's specification, under which a
+number must be finite, and written as strict JSON (never NaN or Infinity), atomically,
+by the judge, the only process allowed to write it. It is written as grading goes:
+every test listed from the start, each updated as it finishes, so that a kill at
+Gradescope's timeout still leaves the scores earned so far.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -20,6 +24,10 @@ from autograder.feedback import CheckFailed
 
 SESSION_KEY = pytest.StashKey()
 SCHEMA = json.loads((Path(__file__).parent / "results.schema.json").read_text())
+# JSON has no NaN or Infinity; Gradescope fails on them. Under this validator a "number" is finite.
+_FINITE_NUMBERS = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+    "number", lambda checker, value: jsonschema.Draft202012Validator.TYPE_CHECKER.is_type(value, "number") and math.isfinite(value))
+VALIDATOR = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_FINITE_NUMBERS)(SCHEMA)
 MAX_OUTPUT_CHARS = 20_000  # Gradescope truncates at 100,000; feedback longer than this helps nobody
 VISIBILITY_DEFAULT = "visible"
 
@@ -68,8 +76,9 @@ def describe_item(item) -> dict:
 class GradescopeResults:
     """A pytest plugin that records each graded test's outcome as a Gradescope test entry."""
 
-    def __init__(self, session):
+    def __init__(self, session, on_progress=None):
         self.session = session
+        self.on_progress = on_progress  # called after each test's outcome: results.json is rewritten as grading goes
         self.collected: list[dict] = []
         self.entries: dict[str, dict] = {}
         self.leaderboard_entries: list[dict] = []
@@ -97,6 +106,8 @@ class GradescopeResults:
                 self.entries[item.nodeid] = test_entry(meta, meta["max_score"], output.strip())
             else:
                 self.entries[item.nodeid] = test_entry(meta, 0.0, _failure_text(call.excinfo))
+            if self.on_progress is not None:
+                self.on_progress(self)
 
 
 def _failure_text(excinfo) -> str:
@@ -130,11 +141,12 @@ def assemble(collected: list[dict], entries: dict, leaderboard: list[dict], outp
 
 def write(results: dict, path: Path) -> None:
     """Validate and replace `path` atomically: a stale or forged file never survives."""
-    jsonschema.validate(results, SCHEMA)
+    VALIDATOR.validate(results)
+    text = json.dumps(results, indent=2, allow_nan=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
     with os.fdopen(descriptor, "w") as file:
-        json.dump(results, file, indent=2)
+        file.write(text)
     if path.is_dir() and not path.is_symlink():
         os.rename(path, f"{path}.removed-{os.getpid()}")
     os.replace(temporary, path)

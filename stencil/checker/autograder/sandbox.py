@@ -1,15 +1,19 @@
-"""Run untrusted code in a child process the judge can always stop and always survive.
+"""Run untrusted code in a child process the judge can always stop, always survive and always clean up after.
 
-The child (child/runner.py) gets a private work directory with its job and inputs,
-runs as an unprivileged user id of its own when the judge is root (as on Gradescope),
-in its own session and process group, with limits on CPU seconds, wall time,
-memory (a watchdog sums the anonymous memory of its whole process tree), processes,
-file size and captured output. Afterwards every process it started is killed, and
-only data comes back: arrays from an .npz read without pickle, and JSON.
+The child (child/runner.py) gets a private work folder holding its job and inputs,
+readable only by its own group. As root (as on Gradescope) it runs under a user and
+group id of its own, with no new privileges, its `oom_score_adj` at 1000 (set before
+the ids drop, then checked by the judge), limits on CPU seconds, wall time, processes
+and file size, and a memory limit: a cgroup of its own where the kernel offers one
+(it counts heap, memfd, tmpfs and page cache alike), else a watchdog that sums the
+memory of every process of its user id. When it ends, every process of that id is
+killed until none is left, and every file that id owns in the shared temporary
+folders is deleted. Only data comes back, read by `child_output` as untrusted.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
@@ -28,11 +32,20 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from autograder import child_output
+from autograder.child_output import Refused
+
 CHILD_CODE = Path(__file__).parent / "child"
-SANDBOX_USERS = range(61000, 65000)  # unnamed user ids that own no file; one per running judge
-POLL_SECONDS = 0.1
+CHILD_FILES = (CHILD_CODE / "runner.py", CHILD_CODE / "probes.py", Path(__file__).parent / "submission.py")
+SANDBOX_USERS = range(61000, 65000)  # unnamed ids that own no file; one per running child
+TEMP_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")  # writable by everyone
+POLL_SECONDS = 0.25
 OUTPUT_KEEP_BYTES = 4000  # of the child's printing, kept from the start and from the end
-MAX_RESULT_BYTES = 200_000_000
+OOM_SCORE_ADJ = 1000  # if the container runs out of memory, the kernel kills the child, never the judge
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+IPC_RMID = 0
+_LIBC = ctypes.CDLL(None, use_errno=True)  # resolved before any fork: the child between fork and exec only calls it
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,15 @@ class Limits:
     max_file_mb: int = 256
 
 
+@dataclass(frozen=True)
+class Expect:
+    """What the judge accepts back from a child: array names with their most elements, and a report schema."""
+
+    arrays: dict = field(default_factory=dict)
+    report_schema: dict = field(default_factory=lambda: {"type": "object"})
+    report_bytes: int = 2_000_000
+
+
 @dataclass
 class ChildRun:
     """What came back from one child, and how it ended."""
@@ -53,27 +75,61 @@ class ChildRun:
     report: dict = field(default_factory=dict)
     ending: str = "finished"  # finished | wall-time | cpu-time | memory | killed | exited
     returncode: int | None = None
-    printed: str = ""  # head and tail of what the child printed
+    printed: str = ""  # head and tail of what the child printed, control characters removed
     printed_bytes: int = 0
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
     peak_memory_mb: float = 0.0
+    memory_guard: str = "watchdog"  # "cgroup v2", "cgroup v1" or "watchdog"
+    oom_score_adj: int | None = None
+    refused: list = field(default_factory=list)  # what the judge would not read, and why
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot run here as configured; the message tells the instructor what to do."""
+
+
+# ---------------------------------------------------------------- who the child is, and what it runs
+
+
+def _status(pid) -> dict:
+    """The fields of /proc/PID/status the judge needs: real uid and state."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("State", "Uid"):
+                fields[key] = value.split()
+                if len(fields) == 2:
+                    break
+    return fields
+
+
+def processes_of(uid: int) -> list[int]:
+    """Live (not zombie) processes whose real user id is `uid`, read from /proc/PID/status (which a process cannot fake)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                fields = _status(name)
+            except (OSError, ValueError):
+                continue
+            if int(fields["Uid"][0]) == uid and fields["State"][0] not in "ZX":
+                found.append(int(name))
+    return found
 
 
 def _sandbox_ids():
-    """A user and group id no running process has, or None when we are not root.
-
-    Its own id lets the judge find and kill everything the child started, even what
-    left its session, without touching another judge's children running at the same time.
-    """
+    """A user and group id no process has, or None when we are not root (then there is no privilege separation)."""
     if os.geteuid() != 0:
         return None
     busy = set()
-    for process in psutil.process_iter(["uids"]):
-        try:
-            busy.add(process.info["uids"].real)
-        except (psutil.Error, AttributeError):
-            pass
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                busy.add(int(_status(name)["Uid"][0]))
+            except (OSError, ValueError, KeyError):
+                pass
     offset = secrets.randbelow(len(SANDBOX_USERS))  # two judges starting together rarely pick alike
     for index in range(len(SANDBOX_USERS)):
         uid = SANDBOX_USERS[(offset + index) % len(SANDBOX_USERS)]
@@ -82,17 +138,280 @@ def _sandbox_ids():
     raise RuntimeError("no free sandbox user id")
 
 
-def ensure_reachable(path: Path) -> None:
-    """Let the sandbox user traverse to `path` (adds o+x, never o+r, to each folder above it).
+def child_python() -> Path:
+    """The interpreter the child runs: this virtual environment's, at the place it really lives."""
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix).resolve() / "bin" / "python"
+    return Path(sys.executable).resolve()
 
-    On Gradescope the interpreter is in /usr and reachable already; a developer's
-    interpreter may live under a private home such as /root.
-    """
-    for folder in reversed(Path(path).resolve().parents):
-        mode = folder.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            print(f"sandbox: letting other users traverse {folder} (o+x) to reach the Python interpreter", file=sys.stderr)
-            folder.chmod(mode | stat.S_IXOTH)
+
+def _library_folder() -> Path:
+    return Path(sys.base_prefix).resolve() / "lib"
+
+
+def _reachable_by_others(path: Path) -> bool:
+    try:
+        if not all(folder.stat().st_mode & stat.S_IXOTH for folder in path.parents):
+            return False
+        mode = path.stat().st_mode
+        return bool(mode & stat.S_IROTH) and (not stat.S_ISDIR(mode) or bool(mode & stat.S_IXOTH))
+    except OSError:
+        return False
+
+
+def check_reachable() -> None:
+    """As root, the sandbox user must reach the interpreter and its libraries; the kit changes no permission to make it so."""
+    needed = [child_python(), child_python().resolve(), Path(sys.prefix).resolve() / "lib", _library_folder()]
+    closed = [str(path) for path in needed if not _reachable_by_others(path)]
+    if closed:
+        raise SandboxUnavailable(
+            "Student code runs as an unprivileged user, who cannot reach this Python environment: "
+            f"{', '.join(closed)} (a folder above it is closed to other users). Create the environment with "
+            "`make venv`, which puts it where that user can reach it, or run the autograder from an environment "
+            "outside private folders such as /root.")
+
+
+# ---------------------------------------------------------------- memory: a cgroup of its own, or a watchdog
+
+
+def _mount_point(fstype: str, option: str | None = None) -> Path | None:
+    with open("/proc/self/mounts") as mounts:
+        for line in mounts:
+            _, point, kind, options = line.split()[:4]
+            if kind == fstype and (option is None or option in options.split(",")):
+                return Path(point)
+    return None
+
+
+def _own_cgroup(version: int) -> str | None:
+    with open("/proc/self/cgroup") as groups:
+        for line in groups:
+            number, controllers, path = line.rstrip("\n").split(":", 2)
+            if (version == 2 and number == "0") or (version == 1 and "memory" in controllers.split(",")):
+                return path
+    return None
+
+
+class _Cgroup:
+    """A memory cgroup for one child: the kernel enforces the limit on everything the child's processes use."""
+
+    _made = 0
+
+    def __init__(self, path: Path, version: int):
+        self.path, self.version = path, version
+        self.name = f"cgroup v{version}"
+
+    @classmethod
+    def create(cls, limit_mb: float) -> "_Cgroup | None":
+        for version in (2, 1):
+            try:
+                group = cls._make(version, int(limit_mb * 2**20))
+            except OSError:
+                group = None
+            if group is not None:
+                return group
+        return None
+
+    @classmethod
+    def _make(cls, version: int, limit: int) -> "_Cgroup | None":
+        mount = _mount_point("cgroup2") if version == 2 else _mount_point("cgroup", "memory")
+        own = _own_cgroup(version)
+        if mount is None or own is None:
+            return None
+        parent = mount / own.lstrip("/")
+        if version == 2 and "memory" not in (parent / "cgroup.subtree_control").read_text().split():
+            (parent / "cgroup.subtree_control").write_text("+memory")  # refused where the parent holds processes
+        cls._made += 1
+        path = parent / f"rnnkit-{os.getpid()}-{cls._made}"
+        path.mkdir()
+        group = cls(path, version)
+        try:
+            if version == 2:
+                (path / "memory.max").write_text(str(limit))
+                group._try_write("memory.swap.max", "0")
+            else:
+                (path / "memory.limit_in_bytes").write_text(str(limit))
+                group._try_write("memory.memsw.limit_in_bytes", str(limit))
+        except OSError:
+            group.remove()
+            return None
+        return group
+
+    def _try_write(self, name: str, value: str) -> None:
+        try:
+            (self.path / name).write_text(value)
+        except OSError:
+            pass  # swap accounting is off: there is no swap to limit
+
+    def join(self) -> None:
+        """Called in the child before it drops its ids and before exec: it and all it starts are in the group."""
+        with open(self.path / "cgroup.procs", "w") as procs:
+            procs.write(str(os.getpid()))
+
+    def pids(self) -> list[int]:
+        try:
+            return [int(line) for line in (self.path / "cgroup.procs").read_text().split()]
+        except OSError:
+            return []
+
+    def own_memory_mb(self) -> float:
+        """Heap and shared memory (memfd, tmpfs) of the group: what the program holds, page cache aside."""
+        try:
+            values = dict(line.split() for line in (self.path / "memory.stat").read_text().splitlines())
+        except (OSError, ValueError):
+            return 0.0
+        keys = ("anon", "shmem") if self.version == 2 else ("total_rss", "total_shmem")
+        return sum(int(values.get(key, 0)) for key in keys) / 2**20
+
+    def oom_killed(self) -> bool:
+        name = "memory.events" if self.version == 2 else "memory.oom_control"
+        try:
+            values = dict(line.split() for line in (self.path / name).read_text().splitlines())
+        except (OSError, ValueError):
+            return False
+        if "oom_kill" in values:
+            return int(values["oom_kill"]) > 0
+        return self.version == 1 and int((self.path / "memory.failcnt").read_text() or 0) > 0
+
+    def kill(self) -> None:
+        self._try_write("cgroup.kill", "1") if self.version == 2 else None
+
+    def remove(self) -> None:
+        for _ in range(50):
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.02)
+
+
+class _Watchdog:
+    """Where no cgroup can be made: sums what the child's processes hold, including memfd and tmpfs files."""
+
+    name = "watchdog"
+
+    def __init__(self, uid: int | None, tmpfs_folders: list[str]):
+        self.uid, self.tmpfs_folders, self.polls = uid, tmpfs_folders, 0
+        self.tmpfs_mb = 0.0
+
+    def memory_mb(self, pids) -> float:
+        total, memfds = 0, {}
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    total += sum(int(line.split()[1]) * 1024 for line in status if line.startswith(("RssAnon", "RssShmem")))
+                for descriptor in os.listdir(f"/proc/{pid}/fd"):
+                    link = f"/proc/{pid}/fd/{descriptor}"
+                    if os.readlink(link).startswith("/memfd:"):
+                        info = os.stat(link)
+                        memfds[(info.st_dev, info.st_ino)] = info.st_blocks * 512
+            except (OSError, ValueError, IndexError):
+                continue
+        self.polls += 1
+        if self.uid is not None and self.polls % 4 == 1:  # files in tmpfs are memory too; count them once a second
+            self.tmpfs_mb = sum(_bytes_owned(folder, self.uid) for folder in self.tmpfs_folders) / 2**20
+        return (total + sum(memfds.values())) / 2**20 + self.tmpfs_mb
+
+
+def _tmpfs_temp_folders() -> list[str]:
+    with open("/proc/self/mounts") as mounts:
+        tmpfs = {line.split()[1] for line in mounts if line.split()[2] == "tmpfs"}
+    return [folder for folder in TEMP_FOLDERS if folder in tmpfs]
+
+
+def _owned_entries(folder: str, uid: int):
+    """Entries owned by `uid` in a shared writable folder and in the shared writable folders below it."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if info.st_uid == uid:
+            yield entry, info
+        elif stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
+            yield from _owned_entries(entry.path, uid)
+
+
+def _bytes_owned(folder: str, uid: int) -> int:
+    total = 0
+    for entry, info in _owned_entries(folder, uid):
+        if stat.S_ISDIR(info.st_mode):
+            for path, _, files in os.walk(entry.path):
+                for name in files:
+                    try:
+                        total += os.lstat(os.path.join(path, name)).st_blocks * 512
+                    except OSError:
+                        pass
+        else:
+            total += info.st_blocks * 512
+    return total
+
+
+# ---------------------------------------------------------------- ending everything the child started
+
+
+def _kill_every_process_of(uid: int, gid: int) -> None:
+    """kill(-1) from a helper running as `uid`: one signal to every process of that id, which none can dodge by forking."""
+    helper = os.fork()
+    if helper == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(helper, 0)
+
+
+def _reap(pids) -> None:
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+
+def _remove_files_of(uid: int) -> list[str]:
+    """Delete what `uid` left in the shared temporary folders and System V IPC; the paths removed."""
+    removed = []
+    for folder in TEMP_FOLDERS:
+        for entry, info in list(_owned_entries(folder, uid)):
+            try:
+                shutil.rmtree(entry.path) if stat.S_ISDIR(info.st_mode) else os.unlink(entry.path)
+                removed.append(entry.path)
+            except OSError:
+                pass
+    removed += _remove_ipc_of(uid)
+    return removed
+
+
+def _remove_ipc_of(uid: int) -> list[str]:
+    """Shared memory segments and message queues outlive their processes: remove the child's."""
+    removers = {"shm": lambda ipc_id: _LIBC.shmctl(ipc_id, IPC_RMID, None),
+                "msg": lambda ipc_id: _LIBC.msgctl(ipc_id, IPC_RMID, None),
+                "sem": lambda ipc_id: _LIBC.semctl(ipc_id, 0, IPC_RMID)}
+    removed = []
+    for table, remove in removers.items():
+        try:
+            header, *rows = Path(f"/proc/sysvipc/{table}").read_text().splitlines()
+        except (OSError, ValueError):
+            continue
+        columns = header.split()  # key, then the id column (shmid, msqid, semid), ..., uid, ...
+        for row in rows:
+            fields = dict(zip(columns, row.split()))
+            if int(fields.get("uid", -1)) == uid and remove(int(fields[columns[1]])) == 0:
+                removed.append(f"System V {table} {fields[columns[1]]}")
+    return removed
+
+
+# ---------------------------------------------------------------- the child process
 
 
 class _OutputCollector(threading.Thread):
@@ -112,130 +431,41 @@ class _OutputCollector(threading.Thread):
     def text(self):
         if self.total <= 2 * OUTPUT_KEEP_BYTES:
             kept = (self.head + self.tail[len(self.tail) - (self.total - len(self.head)):]) if self.total > len(self.head) else self.head
-            return kept.decode("utf-8", "replace")
+            return child_output.printable(kept.decode("utf-8", "replace"))
         skipped = self.total - 2 * OUTPUT_KEEP_BYTES
-        return self.head.decode("utf-8", "replace") + f"\n[… {skipped:,} bytes of output skipped …]\n" + self.tail.decode("utf-8", "replace")
+        return child_output.printable(self.head.decode("utf-8", "replace") + f"\n[… {skipped:,} bytes of output skipped …]\n"
+                                      + self.tail.decode("utf-8", "replace"))
 
 
-def _tree(process: psutil.Process, ids):
-    """The child and everything it started, including processes that left its group or session.
-
-    As root the child has a user id of its own, which every process it starts keeps,
-    so one scan by user id finds them all; otherwise we follow parent links.
-    """
-    if ids is None:
-        try:
-            return [process] + process.children(recursive=True)
-        except psutil.Error:
-            return [process]
-    found = []
-    for member in psutil.process_iter(["uids"]):
-        try:
-            if member.info["uids"].real == ids[0]:
-                found.append(member)
-        except (psutil.Error, AttributeError):
-            pass
-    return found
-
-
-def anonymous_mb(members) -> float:
-    """Memory the processes hold that the kernel cannot reclaim: heap and shared memory, not mapped libraries.
-
-    TensorFlow maps some 300 MB of library code that counts as resident but can be dropped
-    and re-read under memory pressure, so only anonymous memory is measured against the cap.
-    """
-    total = 0
-    for member in members:
-        try:
-            with open(f"/proc/{member.pid}/status") as status:
-                fields = dict(line.split(":", 1) for line in status if line.startswith(("RssAnon", "RssShmem")))
-            total += sum(int(value.split()[0]) for value in fields.values()) * 1024
-        except (OSError, ValueError):
-            try:
-                total += member.memory_info().rss
-            except psutil.Error:
-                pass
-    return total / 2**20
-
-
-def _kill_all(pgid: int, members) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    for member in members:
-        try:
-            member.kill()
-        except psutil.Error:
-            pass
-
-
-def _limit_resources(limits: Limits, sandboxed: bool):
-    def apply():  # runs in the child between fork and exec, already as the sandbox user
+def _prepare_child(limits: Limits, ids, cgroup: _Cgroup | None):
+    """Runs in the child between fork and exec, still as the judge's user: everything that needs privileges first."""
+    def prepare():
+        with open("/proc/self/oom_score_adj", "w") as file:
+            file.write(str(OOM_SCORE_ADJ))
+        if cgroup is not None:
+            cgroup.join()
         cpu = int(limits.cpu_seconds)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         size = limits.max_file_mb * 2**20
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-        if sandboxed:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
-        try:  # if the container runs out of memory, the kernel kills the child, not the judge
-            with open("/proc/self/oom_score_adj", "w") as file:
-                file.write("1000")
-        except OSError:
-            pass
-    return apply
-
-
-def _read_results(out_dir: Path, run: ChildRun) -> None:
-    outputs, report = out_dir / "outputs.npz", out_dir / "report.json"
-    try:
-        if outputs.is_file() and not outputs.is_symlink() and outputs.stat().st_size < MAX_RESULT_BYTES:
-            with np.load(outputs, allow_pickle=False) as data:
-                run.outputs = {name: data[name] for name in data.files}
-        if report.is_file() and not report.is_symlink() and report.stat().st_size < 5_000_000:
-            loaded = json.loads(report.read_text())
-            run.report = loaded if isinstance(loaded, dict) else {}
-    except Exception as error:  # a child may leave anything behind; it only loses its own answers
-        run.report = {"unreadable": f"{type(error).__name__}: {error}"}
-        run.outputs = {}
-
-
-def run_child(job: dict, arrays: dict, limits: Limits) -> ChildRun:
-    """Run child/runner.py on `job` (JSON) and `arrays`, within `limits`; always returns."""
-    ids = _sandbox_ids()
-    if ids is not None:  # the interpreter, the virtual environment's packages and the standard library
-        for path in (Path(sys.executable).resolve(), Path(sys.prefix) / "lib", Path(sys.base_prefix) / "lib"):
-            ensure_reachable(path)
-    workdir = Path(tempfile.mkdtemp(prefix="rnnkit-child-"))
-    try:
-        workdir.chmod(0o755)
-        for name in ("runner.py", "probes.py"):
-            shutil.copy(CHILD_CODE / name, workdir / name)
-        (workdir / "job.json").write_text(json.dumps(job))
-        np.savez(workdir / "inputs.npz", **arrays)
-        out_dir = workdir / "out"
-        out_dir.mkdir(mode=0o700)
-        for path in workdir.iterdir():
-            path.chmod(0o700 if path == out_dir else 0o644)
         if ids is not None:
-            ensure_reachable(workdir)
-            os.chown(out_dir, *ids)
-        return _supervise(workdir, out_dir, limits, ids)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+            _LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # setuid programs give it nothing
+            os.setgroups([])
+            os.setresgid(ids[1], ids[1], ids[1])
+            os.setresuid(ids[0], ids[0], ids[0])
+    return prepare
 
 
 def _child_environment(out_dir: Path, limits: Limits) -> dict:
     threads = str(limits.threads)
-    return {
+    environment = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(out_dir),
         "TMPDIR": str(out_dir),
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(out_dir),
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONIOENCODING": "utf-8",
         "MALLOC_ARENA_MAX": "2",  # fewer per-thread malloc arenas: less resident memory for TensorFlow
         "CUDA_VISIBLE_DEVICES": "",
@@ -248,53 +478,181 @@ def _child_environment(out_dir: Path, limits: Limits) -> dict:
         "MKL_NUM_THREADS": threads,
         **{key: os.environ[key] for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG") if key in os.environ},
     }
+    if any(_library_folder().glob("libpython*.so*")):  # a shared-library Python whose run path may be closed to others
+        environment["LD_LIBRARY_PATH"] = str(_library_folder())
+    return environment
 
 
-def _supervise(workdir: Path, out_dir: Path, limits: Limits, ids) -> ChildRun:
-    run = ChildRun()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.time()
-    process = subprocess.Popen(
-        [sys.executable, "-I", str(workdir / "runner.py"), str(workdir)],
-        cwd=out_dir,
-        env=_child_environment(out_dir, limits),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        user=ids[0] if ids else None,
-        group=ids[1] if ids else None,
-        extra_groups=[] if ids else None,
-        preexec_fn=_limit_resources(limits, ids is not None),
-    )
-    collector = _OutputCollector(process.stdout)
-    collector.start()
-    watched = psutil.Process(process.pid)
-    members = [watched]
-    while process.poll() is None:
-        members = _tree(watched, ids)
-        memory = anonymous_mb(members)
-        run.peak_memory_mb = max(run.peak_memory_mb, memory)
-        if memory > limits.memory_mb:
+def _lay_out(workdir: Path, job: dict, arrays: dict, files: dict, ids) -> Path:
+    """The child's folder: code, job and inputs readable by its group only; out/ its own to write."""
+    for path in CHILD_FILES:
+        shutil.copy(path, workdir / path.name)
+    (workdir / "job.json").write_text(json.dumps(job))
+    np.savez(workdir / "inputs.npz", **arrays)
+    for name, content in files.items():
+        (workdir / name).write_bytes(content)
+    out_dir = workdir / "out"
+    out_dir.mkdir(mode=0o700)
+    if ids is not None:
+        for path in workdir.iterdir():
+            os.chown(path, 0, ids[1])
+            path.chmod(0o640)
+        os.chown(out_dir, *ids)
+        out_dir.chmod(0o700)
+        os.chown(workdir, 0, ids[1])
+        workdir.chmod(0o750)
+    return out_dir
+
+
+def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None = None, expect: Expect = Expect(),
+              files: dict | None = None) -> ChildRun:
+    """Run child/runner.py on `job` (JSON), `arrays` and `files` (bytes) within `limits`; always returns.
+
+    `workspace` is a folder of the judge's own (traversable, not writable, by others) for the child's work folder.
+    """
+    ids = _sandbox_ids()
+    if ids is not None:
+        check_reachable()
+    workdir = Path(tempfile.mkdtemp(prefix="child-", dir=workspace))
+    cgroup = _Cgroup.create(limits.memory_mb)
+    try:
+        out_dir = _lay_out(workdir, job, arrays, files or {}, ids)
+        run = _Supervision(workdir, out_dir, limits, ids, cgroup).run()
+        if run.ending == "finished":
+            _read_results(out_dir, run, ids, expect)
+        return run
+    finally:
+        if ids is not None:
+            _remove_files_of(ids[0])
+        if cgroup is not None:
+            cgroup.remove()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+class _Supervision:
+    """One child from start to the last of its processes: limits, watch, end, reap."""
+
+    def __init__(self, workdir: Path, out_dir: Path, limits: Limits, ids, cgroup: _Cgroup | None):
+        self.workdir, self.out_dir, self.limits, self.ids, self.cgroup = workdir, out_dir, limits, ids, cgroup
+        self.watchdog = None if cgroup else _Watchdog(ids[0] if ids else None, _tmpfs_temp_folders())
+        self.run_record = ChildRun(memory_guard=(cgroup or self.watchdog).name)
+
+    def members(self) -> list[int]:
+        """Every live process of the child: by its user id as root, else the judge's descendants (it reaps orphans)."""
+        found = set(processes_of(self.ids[0])) if self.ids is not None else set()
+        if self.ids is None:
+            for child in psutil.Process().children(recursive=True):
+                try:
+                    if child.status() != psutil.STATUS_ZOMBIE:
+                        found.add(child.pid)
+                except psutil.Error:
+                    pass
+        if self.cgroup is not None:
+            found.update(self.cgroup.pids())
+        return sorted(found)
+
+    def memory_mb(self, pids) -> float:
+        return self.cgroup.own_memory_mb() if self.cgroup else self.watchdog.memory_mb(pids)
+
+    def run(self) -> ChildRun:
+        run, limits = self.run_record, self.limits
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [str(child_python()), "-I", "-B", str(self.workdir / "runner.py"), str(self.workdir)],
+            cwd=self.out_dir, env=_child_environment(self.out_dir, limits), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_prepare_child(limits, self.ids, self.cgroup))
+        collector = _OutputCollector(process.stdout)
+        collector.start()
+        run.oom_score_adj = _read_oom_score_adj(process.pid)
+        while process.poll() is None:
+            memory = self.memory_mb(self.members())
+            run.peak_memory_mb = max(run.peak_memory_mb, memory)
+            if memory > limits.memory_mb:
+                run.ending = "memory"
+            elif time.monotonic() - started > limits.wall_seconds:
+                run.ending = "wall-time"
+            if run.ending != "finished":
+                break
+            time.sleep(POLL_SECONDS)
+        self.end_everything(process)
+        run.wall_seconds = time.monotonic() - started
+        collector.join(timeout=5)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        run.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        run.returncode = process.returncode
+        if self.cgroup is not None and self.cgroup.oom_killed():
             run.ending = "memory"
-        elif time.time() - started > limits.wall_seconds:
-            run.ending = "wall-time"
-        if run.ending != "finished":
-            _kill_all(process.pid, members)
-            break
-        time.sleep(POLL_SECONDS)
-    process.wait()
-    run.wall_seconds = time.time() - started
-    _kill_all(process.pid, _tree(watched, ids) + members)  # whatever it left behind
-    collector.join(timeout=5)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    run.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    run.returncode = process.returncode
-    if run.ending == "finished" and process.returncode != 0:
-        if process.returncode == -signal.SIGXCPU or (process.returncode == -signal.SIGKILL and run.cpu_seconds >= limits.cpu_seconds - 1):
-            run.ending = "cpu-time"
+            run.peak_memory_mb = max(run.peak_memory_mb, limits.memory_mb)
+        elif run.ending == "finished" and process.returncode != 0:
+            if process.returncode == -signal.SIGXCPU or (process.returncode == -signal.SIGKILL and run.cpu_seconds >= limits.cpu_seconds - 1):
+                run.ending = "cpu-time"
+            else:
+                run.ending = "killed" if process.returncode < 0 else "exited"
+        run.printed, run.printed_bytes = collector.text(), collector.total
+        return run
+
+    def end_everything(self, process) -> None:
+        """Kill until no process of the child is left (a process that forks anew at every hop is caught too), then reap."""
+        for attempt in range(200):
+            pids = [pid for pid in self.members() if pid != os.getpid()]
+            if process.poll() is None:
+                pids.append(process.pid)
+            if not pids:
+                break
+            if self.ids is not None:
+                _kill_every_process_of(*self.ids)
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            if self.cgroup is not None:
+                self.cgroup.kill()
+            time.sleep(min(0.005 * 2 ** attempt, 0.1))
+            _reap(pids)
         else:
-            run.ending = "killed" if process.returncode < 0 else "exited"
-    run.printed, run.printed_bytes = collector.text(), collector.total
-    _read_results(out_dir, run)
-    return run
+            self.run_record.refused.append("some of its processes could not be ended")
+        process.wait()
+
+
+def _read_oom_score_adj(pid: int) -> int | None:
+    """Checked from the judge, by pid: the kernel must pick the child, not the judge, when memory runs out."""
+    try:
+        return int(Path(f"/proc/{pid}/oom_score_adj").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _read_results(out_dir: Path, run: ChildRun, ids, expect: Expect) -> None:
+    """Read the child's report and arrays, now that none of its processes is left to change them."""
+    owner = ids[0] if ids else None
+    try:
+        report_file = child_output.open_regular(out_dir / "report.json", owner, expect.report_bytes)
+        if report_file is not None:
+            with report_file:
+                run.report = child_output.read_json(report_file, expect.report_schema)
+        max_bytes = sum(expect.arrays.values()) * 8 + 4096 * (len(expect.arrays) + 1)
+        arrays_file = child_output.open_regular(out_dir / "outputs.npz", owner, max_bytes)
+        if arrays_file is not None:
+            with arrays_file:
+                run.outputs = child_output.read_arrays(arrays_file, expect.arrays)
+    except Refused as refusal:
+        run.refused.append(str(refusal))
+        run.outputs = {}
+    except Exception as error:  # zipfile and numpy raise many types on malformed input; the child only loses its answers
+        run.refused.append(f"its outputs could not be read ({type(error).__name__})")
+        run.outputs = {}
+
+
+def become_subreaper() -> None:
+    """Orphans of the child come back to the judge (to be killed and reaped) rather than to init."""
+    try:
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+__all__ = ["Limits", "Expect", "ChildRun", "run_child", "processes_of", "SANDBOX_USERS", "SandboxUnavailable",
+           "become_subreaper", "child_python", "check_reachable"]

@@ -9,8 +9,10 @@ time or memory, …), so every test fails with a message a student can act on.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from autograder import data
-from autograder.cases import PARTS, make_case_set
-from autograder.feedback import CheckFailed
-from autograder.sandbox import ChildRun, Limits, run_child
-from autograder.submission import Chunk, SubmissionError, find_submission, graded_chunks, read_cells
+from autograder.cases import PARTS, make_case_set, output_names
+from autograder.feedback import CheckFailed, fenced
+from autograder.sandbox import ChildRun, Expect, Limits, run_child
+from autograder.submission import (CANDIDATE_SUFFIXES, FROM_SCRATCH, Chunk, SubmissionError, find_submission,
+                                   read_submission_bytes, shown_name)
 
 ENDINGS = {
     "wall-time": "ran out of time: it was stopped after {wall:.0f} s of wall-clock time",
@@ -32,6 +35,46 @@ ENDINGS = {
     "exited": "ended the process (exit status {code}) before this check ran",
     "finished": "ended the process before this check ran",
 }
+WEIGHTS = ("embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias")
+ARRAY_SLACK = 16  # a wrong answer may be bigger than the right one; this much bigger is still read, to say so
+
+# What the judge accepts in a child's report: every string it may show is bounded, and every
+# name it may print matches a plain pattern, so a report cannot inject Markdown or flood memory.
+_NAME = {"type": "string", "pattern": r"^[A-Za-z_][\w.]{0,80}$"}
+_TEXT = {"type": "string", "maxLength": 20_000}
+_INFO = {"type": "object", "additionalProperties": False, "properties": {
+    "kind": _NAME, "count": {"type": "integer", "minimum": 0, "maximum": 10**9},
+    "types": {"type": "array", "maxItems": 16, "items": _NAME},
+    "no_gradient": {"type": "array", "maxItems": 32, "items": _NAME}}}
+_HPARAM = {"anyOf": [{"type": "number"}, {"type": "string", "maxLength": 200}, {"type": "boolean"}, {"type": "null"}]}
+PART_REPORT_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "required": ["load_notes", "errors", "info", "finished", "recurrent_helpers"],
+    "properties": {
+        "load_notes": {"type": "array", "maxItems": 500, "items": _TEXT},
+        "errors": {"type": "object", "maxProperties": 100, "additionalProperties": _TEXT},
+        "finished": {"type": "array", "maxItems": 100, "items": {"type": "string", "maxLength": 200}},
+        "recurrent_helpers": {"type": "object", "maxProperties": 100,
+                              "additionalProperties": {"type": "array", "maxItems": 32, "items": _NAME}},
+        "info": {"type": "object", "maxProperties": 100, "properties": {
+            "hparams": {"type": "object", "maxProperties": 16, "additionalProperties": _HPARAM},
+            "losses": {"anyOf": [{"type": "array", "maxItems": 100_000,
+                                  "items": {"anyOf": [{"type": "number"}, {"type": "string", "maxLength": 20}]}},
+                                 {"type": "string", "maxLength": 300}]}},
+            "additionalProperties": _INFO}}}
+READER_REPORT_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["chunks", "notes", "problem", "recurrent_helpers"],
+    "properties": {
+        "chunks": {"type": "array", "maxItems": 100_000, "items": {
+            "type": "object", "additionalProperties": False, "required": ["label", "first_line", "source"],
+            "properties": {"label": {"type": "string", "pattern": r"^[\w .()+-]{1,100}$"},
+                           "first_line": {"type": "integer", "minimum": 1}, "source": {"type": "string"}}}},
+        "notes": {"type": "array", "maxItems": 10_000, "items": {"type": "string", "maxLength": 2000}},
+        "problem": {"anyOf": [{"type": "null"}, {"type": "string", "maxLength": 5000}]},
+        "recurrent_helpers": {"type": "object", "additionalProperties": False,
+                              "properties": {name: {"type": "array", "maxItems": 32, "items": _NAME} for name in FROM_SCRATCH}}}}
+READER_LIMITS = Limits(cpu_seconds=30, wall_seconds=60, memory_mb=500)
+MAX_CHUNK_BYTES = 40_000_000
 
 
 @dataclass
@@ -88,19 +131,24 @@ class PartAnswers:
         if self.raised(case):
             return _explain_error(report["errors"][case], report.get("load_notes", []))
         if case in report.get("finished", []):
-            return "Your code returned nothing usable for this check."
+            return "Your code returned nothing usable for this check." + _refused(self.run)
         if not report:
             detail = _ending(self.run)
             return (f"Your notebook could not be loaded: the process {detail}. "
-                    "Make sure top-level code does not exit or crash."
-                    + _printed(self.run))
+                    "Make sure top-level code does not exit or crash." + _refused(self.run) + _printed(self.run))
         running = next((c for c in self.run.report.get("running_order", []) if c not in report.get("finished", [])), None)
         detail = _ending(self.run)
         if running is None or running == case:
             return f"While running this check, your code {detail}." + _printed(self.run)
         return f"This check did not run: during an earlier check of this part your code {detail}."
 
+    def _from_scratch(self, case: str) -> None:
+        helpers = (self.run.report.get("recurrent_helpers", {}) if self.run else {}).get(case)
+        if helpers:
+            raise CheckFailed(not_from_scratch("MyRNN" if self.part == "rnn" else "MyLSTM", helpers, "when it ran"))
+
     def get(self, case: str, name: str):
+        self._from_scratch(case)
         if self.run is not None and f"{case}:{name}" in self.run.outputs:
             return self.run.outputs[f"{case}:{name}"]
         raise CheckFailed(self._why_missing(case))
@@ -116,9 +164,17 @@ class PartAnswers:
                 and case in self.run.report.get("finished", []))
 
     def require(self, case: str) -> None:
-        """Fail with the reason if the case did not finish cleanly."""
+        """Fail with the reason if the case did not finish cleanly, or used a built-in recurrent layer."""
         if not self.ran_cleanly(case):
             raise CheckFailed(self._why_missing(case))
+        self._from_scratch(case)
+
+
+def not_from_scratch(layer: str, helpers: list[str], how: str) -> str:
+    named = ", ".join(f"`{helper}`" for helper in helpers)
+    return (f"`{layer}` uses {named} ({how}): the contract asks for this layer from scratch, so its tests give no "
+            "points. Compute each step with tensor operations (matrix products, activations) and loop over time "
+            "yourself; Keras's and TensorFlow's recurrent layers, cells and `rnn` loops are not allowed here.")
 
 
 def _ending(run: ChildRun) -> str:
@@ -130,7 +186,13 @@ def _ending(run: ChildRun) -> str:
 def _printed(run: ChildRun) -> str:
     if not run.printed.strip():
         return ""
-    return f"\n\nThe last lines it printed:\n```\n{run.printed[-1500:].strip()}\n```"
+    return "\n\nThe last lines it printed:\n" + fenced(run.printed[-1500:].strip())
+
+
+def _refused(run: ChildRun) -> str:
+    if not run.refused:
+        return ""
+    return "\n\nThe autograder refused what your code handed back: " + "; ".join(run.refused) + "."
 
 
 _UNDEFINED = re.compile(r"module 'language_model' has no attribute '(\w+)'")
@@ -142,43 +204,94 @@ def _explain_error(trace: str, load_notes: list[str]) -> str:
         name = undefined.group(1)
         text = f"Your submission does not define `{name}`, which the contract requires."
         related = [note for note in load_notes if name in note]
-        return text + ("\n\nWhile loading your code:\n```\n" + "\n".join(related)[-1500:] + "\n```" if related else "")
+        return text + ("\n\nWhile loading your code:\n" + fenced("\n".join(related)[-1500:]) if related else "")
     if "NotImplementedError" in trace:
-        return "This part is still a TODO: it raised NotImplementedError.\n```\n" + trace[-1000:] + "\n```"
-    return "Your code raised an error:\n```\n" + trace + "\n```"
+        return "This part is still a TODO: it raised NotImplementedError.\n" + fenced(trace[-1000:])
+    return "Your code raised an error:\n" + fenced(trace)
+
+
+def _digest_seed(*parts) -> int:
+    return int.from_bytes(hashlib.sha256(":".join(str(part) for part in parts).encode()).digest()[:8], "little")
 
 
 class Session:
     """Everything one grading run knows; parts run lazily and at most once."""
 
-    def __init__(self, bundle: Bundle, submission_path: Path):
+    def __init__(self, bundle: Bundle, submission_path: Path, workspace: Path | None = None):
         self.bundle = bundle
+        self.workspace = workspace or Path(tempfile.mkdtemp(prefix="rnnkit-workspace-"))
         self.started = time.time()
         self.answers: dict[str, PartAnswers] = {}
         self.chunks: list[Chunk] = []
         self.notes: list[str] = []
+        self.recurrent_helpers: dict[str, list[str]] = {}
         self.problem: str | None = None
+        self.shown_name = "your submission"
+        self.digest = ""
         self.runs: dict[str, ChildRun] = {}
         self.inputs: dict[str, dict] = {}  # each part's case arrays, for diagnoses
         self.phases: dict[str, dict] = {}  # wall-clock start/end and CPU of each phase, for `make bench`
         try:
-            self.submission = find_submission(submission_path)
-            self.chunks, self.notes = graded_chunks(read_cells(self.submission))
-            if not self.chunks:
-                self.problem = (f"`{self.submission.name}` defines nothing we can grade: it has no top-level "
-                                "imports, functions, classes or UPPER_CASE assignments.")
+            found = find_submission(submission_path)
+            self.shown_name = shown_name(found.name)
+            content = read_submission_bytes(found)
+            self.digest = hashlib.sha256(content).hexdigest()
+            self._read(content, found)
         except SubmissionError as error:
             self.problem = str(error)
+
+    def _read(self, content: bytes, found: Path) -> None:
+        """Parse the submission in the reader child: a parser can crash or eat memory, the judge must not."""
+        file = "submission" + (found.suffix if found.suffix in CANDIDATE_SUFFIXES else ".py")
+        job = {"kind": "read", "file": file, "name": found.name}
+        expect = Expect(report_schema=READER_REPORT_SCHEMA, report_bytes=MAX_CHUNK_BYTES)
+        run = run_child(job, {}, READER_LIMITS, workspace=self.workspace, expect=expect, files={file: content})
+        self.runs["read"] = run
+        report = run.report
+        if not report:
+            why = ("reading it crashed the Python parser: look for a very long line or deeply nested brackets"
+                   if run.ending in ("killed", "exited") else f"reading it {_ending(run)}")
+            raise SubmissionError(f"{self.shown_name} could not be read: {why}. Make sure it is your notebook as "
+                                  "Jupyter or Colab saves it." + _refused(run))
+        if report["problem"]:
+            raise SubmissionError(report["problem"])
+        self.chunks = [Chunk(**chunk) for chunk in report["chunks"]]
+        self.notes = report["notes"]
+        self.recurrent_helpers = report["recurrent_helpers"]
 
     def specs_and_arrays(self, part: str):
         config = self.bundle.config
         specs, arrays = make_case_set(part, config.get("hidden_seed"))
         if part == "train":
             vocab = data.load_vocab(self.bundle.data / "vocab.txt")
-            arrays = {"train:ids": data.load_ids(self.bundle.data / "train.txt", vocab)}
+            arrays = {"train:ids": self.relabel(data.load_ids(self.bundle.data / "train.txt", vocab))}
             specs = [{"id": "train", "kind": "train", "part": "train", "vocab_sz": len(vocab), "seed": config["train_seed"],
                       "limits": {"max_width": config["max_width"]}}]
         return specs, arrays
+
+    def relabel(self, ids: np.ndarray) -> np.ndarray:
+        """Token ids under a relabelling of the vocabulary secret to this grading (the same for the same file).
+
+        A model trained from scratch does as well under any labelling; weights trained
+        elsewhere and shipped inside a notebook do not, so the train part's points need training here.
+        """
+        vocab_sz = len(data.load_vocab(self.bundle.data / "vocab.txt"))
+        permutation = np.random.default_rng(_digest_seed(self.bundle.config.get("hidden_seed"), self.digest)).permutation(vocab_sz)
+        return permutation[ids]
+
+    def expect(self, part: str, specs: list[dict]) -> Expect:
+        """The arrays the judge will read back from this part's child, each with its most elements."""
+        if part == "train":
+            vocab_sz, width = specs[0]["vocab_sz"], self.bundle.config["max_width"]
+            sizes = {"embedding": vocab_sz * width, "kernel": width * 4 * width, "recurrent_kernel": width * 4 * width,
+                     "bias": 4 * width, "classifier_kernel": width * vocab_sz, "classifier_bias": vocab_sz}
+            return Expect(arrays={f"train:{name}": size for name, size in sizes.items()}, report_schema=PART_REPORT_SCHEMA)
+        accepted = {}
+        for spec in specs:
+            names = output_names(spec)
+            largest = max((self.bundle.expected[name].size for name in names if name in self.bundle.expected), default=1)
+            accepted.update({name: ARRAY_SLACK * largest + 1024 for name in names})
+        return Expect(arrays=accepted, report_schema=PART_REPORT_SCHEMA)
 
     def limits(self, part: str) -> Limits:
         config = self.bundle.config
@@ -195,6 +308,9 @@ class Session:
     def _run(self, part: str) -> PartAnswers:
         if self.problem:
             return PartAnswers(part, None, self.problem)
+        layer = {"rnn": "MyRNN", "lstm": "MyLSTM"}.get(part)
+        if layer in self.recurrent_helpers:
+            return PartAnswers(part, None, not_from_scratch(layer, self.recurrent_helpers[layer], "in its code"))
         limits = self.limits(part)
         if limits.wall_seconds <= 1.0:
             return PartAnswers(part, None, "This part was not graded: the earlier parts used up the autograder's time budget.")
@@ -203,7 +319,7 @@ class Session:
         job = {"chunks": [chunk.__dict__ for chunk in self.chunks], "specs": specs,
                "seed": self.bundle.config["train_seed"], "threads": limits.threads}
         started = time.time()
-        run = run_child(job, arrays, limits)
+        run = run_child(job, arrays, limits, workspace=self.workspace, expect=self.expect(part, specs))
         self.phases[part] = {"start": started, "end": time.time(), "cpu": run.cpu_seconds}
         run.report["running_order"] = [spec["id"] for spec in specs]
         self.runs[part] = run
@@ -216,4 +332,4 @@ class Session:
         return self.bundle.expected_info.get(case)
 
 
-__all__ = ["Bundle", "Session", "PartAnswers", "PARTS"]
+__all__ = ["Bundle", "Session", "PartAnswers", "PARTS", "WEIGHTS"]

@@ -4,15 +4,20 @@ The contract grades a notebook as submitted: only top-level imports, function an
 class definitions, and assignments to UPPER_CASE names run. Training loops, plots,
 prints and shell lines are skipped, so students need not clean their notebook.
 
-This module only reads text (nbformat for notebooks, ast for code); it never
-executes anything, so the judging process may use it on untrusted files.
+Finding the file (`find_submission`, `read_submission_bytes`) happens in the judge and
+only looks at file types and sizes. Parsing untrusted text (`read_cells`,
+`graded_chunks`, `recurrent_helpers`) happens in a limited child, the reader
+(child/runner.py), since a parser can be made to crash or to eat memory; it never
+executes anything.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,14 +41,47 @@ class Chunk:
     source: str
 
 
+MAX_FILES = 2000  # in an uploaded folder
+SAFE_NAME = re.compile(r"^[\w][\w .()+-]{0,79}$")
+
+
+def shown_name(name: str) -> str:
+    """A file name as feedback may show it: plain names as they are, anything else described."""
+    return f"`{name}`" if SAFE_NAME.match(name) else "your file (its name has unusual characters)"
+
+
+def _listing(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Regular files and symbolic links under `folder`, never following a link."""
+    files, links, pending = [], [], [folder]
+    while pending:
+        for entry in os.scandir(pending.pop()):
+            if len(files) + len(links) > MAX_FILES:
+                raise SubmissionError(f"Your submission holds more than {MAX_FILES:,} files. Upload only your notebook.")
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISLNK(mode):
+                links.append(Path(entry.path))
+            elif stat.S_ISDIR(mode) and entry.name != ".ipynb_checkpoints":
+                pending.append(Path(entry.path))
+            elif stat.S_ISREG(mode):
+                files.append(Path(entry.path))
+    return sorted(files), sorted(links)
+
+
 def find_submission(path: Path) -> Path:
-    """The file to grade: `path` itself, or the one candidate inside the folder `path`."""
+    """The file to grade: `path` itself, or the one candidate inside the folder `path`; symbolic links are refused."""
     path = Path(path)
-    if path.is_file():
+    mode = os.lstat(path).st_mode if os.path.lexists(path) else None
+    if mode is not None and stat.S_ISLNK(mode):
+        raise SubmissionError("Your submission is a symbolic link, not a file. Upload the notebook file itself.")
+    if mode is not None and stat.S_ISREG(mode):
         return path
-    if not path.is_dir():
-        raise SubmissionError(f"No submission was found (nothing at {path.name}).")
-    files = sorted(p for p in path.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts)
+    if mode is None or not stat.S_ISDIR(mode):
+        raise SubmissionError(f"No submission was found (nothing at {shown_name(path.name)}).")
+    files, links = _listing(path)
+    link_names = [p for p in links if p.suffix in CANDIDATE_SUFFIXES]
+    if link_names:
+        raise SubmissionError(f"{shown_name(link_names[0].name)} in your submission is a symbolic link, not a file. "
+                              "Upload the notebook file itself.")
     for suffix in CANDIDATE_SUFFIXES:
         named = [p for p in files if p.name == EXPECTED_NAME + suffix]
         if len(named) == 1:
@@ -51,7 +89,7 @@ def find_submission(path: Path) -> Path:
     candidates = [p for p in files if p.suffix in CANDIDATE_SUFFIXES]
     if len(candidates) == 1:
         return candidates[0]
-    listed = ", ".join(p.name for p in files[:10]) or "no files at all"
+    listed = ", ".join(shown_name(p.name) for p in files[:10]) or "no files at all"
     if not candidates:
         raise SubmissionError(
             f"No notebook or Python file was found in your submission ({listed}). "
@@ -63,40 +101,57 @@ def find_submission(path: Path) -> Path:
     )
 
 
-def read_cells(path: Path) -> list[tuple[str, str]]:
-    """(label, code) for each code cell of a notebook, or one pair for a .py file."""
+def read_submission_bytes(path: Path) -> bytes:
+    """The file's bytes, read without following a link, and only if it is a regular file of a gradable size."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise SubmissionError(f"{shown_name(Path(path).name)} could not be opened ({error.strerror}).") from None
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionError(f"{shown_name(Path(path).name)} is not a regular file. Upload the notebook file itself.")
+        if info.st_size == 0:
+            raise SubmissionError(f"{shown_name(Path(path).name)} is empty: did the upload finish? Save your notebook and submit again.")
+        if info.st_size > MAX_SUBMISSION_BYTES:
+            raise SubmissionError(f"{shown_name(Path(path).name)} is {info.st_size / 1e6:.0f} MB. Clear the notebook's "
+                                  "outputs (Edit > Clear all outputs) and submit again.")
+        return file.read(MAX_SUBMISSION_BYTES + 1)
+
+
+def read_cells(path, name: str | None = None) -> list[tuple[str, str]]:
+    """(label, code) for each code cell of a notebook, or one pair for a .py file; `name` is how messages call it."""
     path = Path(path)
-    size = path.stat().st_size
-    if size == 0:
-        raise SubmissionError(f"`{path.name}` is empty: did the upload finish? Save your notebook and submit again.")
-    if size > MAX_SUBMISSION_BYTES:
-        raise SubmissionError(
-            f"`{path.name}` is {size / 1e6:.0f} MB. Clear the notebook's outputs (Edit > Clear all outputs) and submit again."
-        )
+    shown = shown_name(name or path.name)
     raw = path.read_bytes()
+    if not raw:
+        raise SubmissionError(f"{shown} is empty: did the upload finish? Save your notebook and submit again.")
+    if len(raw) > MAX_SUBMISSION_BYTES:
+        raise SubmissionError(f"{shown} is {len(raw) / 1e6:.0f} MB. Clear the notebook's outputs (Edit > Clear all outputs) and submit again.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise SubmissionError(f"`{path.name}` is not UTF-8 text ({error}). Submit the .ipynb file itself.") from None
+        raise SubmissionError(f"{shown} is not UTF-8 text ({error}). Submit the .ipynb file itself.") from None
     if path.suffix == ".ipynb":
         try:
             notebook = nbformat.reads(text, as_version=4)
         except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
             raise SubmissionError(
-                f"`{path.name}` is not a readable notebook: it is not valid JSON ({error}). "
+                f"{shown} is not a readable notebook: it is not valid JSON ({error}). "
                 "Download it again from Jupyter or Colab (File > Download .ipynb) and resubmit."
             ) from None
         except Exception as error:  # nbformat raises several types for malformed notebooks
-            raise SubmissionError(f"`{path.name}` is not a readable notebook ({type(error).__name__}: {error}).") from None
+            raise SubmissionError(f"{shown} is not a readable notebook ({type(error).__name__}: {error}).") from None
         cells = [
             (f"cell {number}", cell.source)
             for number, cell in enumerate(notebook.cells, start=1)
             if cell.cell_type == "code"
         ]
         if not cells:
-            raise SubmissionError(f"`{path.name}` has no code cells.")
+            raise SubmissionError(f"{shown} has no code cells.")
         return cells
-    return [(path.name, text)]
+    label = name or path.name
+    return [(label if SAFE_NAME.match(label) else EXPECTED_NAME + ".py", text)]
 
 
 _SHELL_OR_MAGIC = re.compile(r"^(\s*)([!%].*|\w+\s*=\s*[!%].*)$")
@@ -153,6 +208,39 @@ def graded_chunks(cells: list[tuple[str, str]]) -> tuple[list[Chunk], list[str]]
                 text = "\n".join(lines[start - 1 : node.end_lineno])
                 chunks.append(Chunk(label, start, text))
     return chunks, notes
+
+
+RECURRENT_HELPERS = {"RNN", "SimpleRNN", "LSTM", "GRU", "StackedRNNCells", "Bidirectional", "ConvLSTM1D", "ConvLSTM2D",
+                     "ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU", "dynamic_rnn", "static_rnn", "raw_rnn", "bidirectional_dynamic_rnn"}
+FROM_SCRATCH = ("MyRNN", "MyLSTM")
+
+
+def _is_helper(name: str) -> bool:
+    return name in RECURRENT_HELPERS or (name.endswith("Cell") and name[:1].isupper())
+
+
+def _names_a_helper(node: ast.AST, aliases: dict) -> str | None:
+    """The name of a Keras or TensorFlow recurrent layer, cell or loop this node refers to, if any."""
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id) or (node.id if _is_helper(node.id) else None)
+    if isinstance(node, ast.Attribute):
+        if node.attr == "rnn" and not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+            return node.attr  # keras.ops.rnn, K.rnn, tf.keras.backend.rnn
+        return node.attr if _is_helper(node.attr) else None
+    return None
+
+
+def recurrent_helpers(chunks: list[Chunk]) -> dict[str, list[str]]:
+    """For MyRNN and MyLSTM (their last definition): the built-in recurrent layers, cells and loops their code names."""
+    trees = [ast.parse(chunk.source) for chunk in chunks]
+    aliases = {alias.asname or alias.name: alias.name for tree in trees for node in tree.body
+               if isinstance(node, ast.ImportFrom) for alias in node.names if _is_helper(alias.name) or alias.name == "rnn"}
+    found = {}
+    for tree in trees:
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name in FROM_SCRATCH:
+                found[node.name] = sorted({name for sub in ast.walk(node) if (name := _names_a_helper(sub, aliases))})
+    return {name: helpers for name, helpers in found.items() if helpers}
 
 
 def graded_source(path_or_text) -> str:

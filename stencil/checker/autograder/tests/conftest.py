@@ -38,7 +38,3 @@ def perplexity(session):
 @pytest.fixture(scope="session")
 def training(session):
     return session.part("train")
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "public: runs on public inputs, so it also ships in the students' local checker")

@@ -52,15 +52,17 @@ def test_lm_logits_with_a_vanilla_rnn(lm, session):
 @number("4.4")
 @tags("lm")
 @visibility("visible")
-def test_lm_prediction_at_t_ignores_later_tokens(lm, session):
-    """The prediction at position t does not change when tokens after t change"""
+def test_lm_prediction_at_t_uses_tokens_up_to_t_only(lm, session):
+    """The prediction at position t depends on the tokens before it and on none after it"""
     for cell in ("lstm", "rnn"):
         case = f"hidden/lm/{cell}"
         lm.require(case)
         cut = next(spec for spec in session.specs_and_arrays("lm")[0] if spec["id"] == case)["cut"]
-        before, after = lm.get(case, "logits"), lm.get(case, "logits_changed")
-        if before.shape != after.shape or before.ndim != 3:
+        before, after, first = lm.get(case, "logits"), lm.get(case, "logits_changed"), lm.get(case, "logits_first_changed")
+        if not before.shape == after.shape == first.shape or before.ndim != 3:
             raise CheckFailed(f"logits should have shape (B, T, vocab_sz); yours have shape {before.shape}.")
+        if not all(np.all(np.isfinite(array)) for array in (before, after, first)):
+            raise CheckFailed("The logits contain NaN or infinity.")
         moved = np.abs(before[:, : cut + 1] - after[:, : cut + 1]).max(axis=(0, 2))
         leaked = np.flatnonzero(moved > 1e-5)
         if leaked.size:
@@ -68,3 +70,8 @@ def test_lm_prediction_at_t_ignores_later_tokens(lm, session):
                 f"With cell={cell!r}, the logits at position t = {leaked[0]} changed when only tokens after "
                 f"t = {cut} changed: the model looks into the future. The prediction at t may use tokens 0..t only "
                 "(no reversing, no bidirectional layers, no use of the labels).")
+        if np.abs(first[:, -1] - before[:, -1]).max() <= 1e-6:
+            raise CheckFailed(
+                f"With cell={cell!r}, the prediction at the last position did not change when the first token of the "
+                "window changed: the model does not carry what it has read. `call` must run the embedded tokens "
+                "through self.rnn (return_sequences=True) and the classifier, in that order.")

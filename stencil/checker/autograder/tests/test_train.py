@@ -1,9 +1,11 @@
 """6. train and HPARAMS: the student's model, trained by the student's code, reaches the threshold.
 
 The sandbox trains `LanguageModel` with `train` and `HPARAMS` on the training split
-(windowed with the contract's make_windows, not the student's) and returns the
-weights; the judge computes test perplexity itself, on the hidden test split on
-Gradescope and on the public one in the students' local checker.
+(windowed with the contract's make_windows, not the student's, and under a vocabulary
+relabelling secret to this grading) and returns the weights. The judge checks them and
+computes test perplexity itself, over windows of its own configured size: on the
+hidden test split on Gradescope, on the public one in the students' local checker.
+Nothing the student's code reports decides a point here.
 """
 
 import math
@@ -15,23 +17,30 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 
 from autograder import data, evaluate
 from autograder.feedback import CheckFailed
-
-WEIGHTS = ("embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias")
+from autograder.session import WEIGHTS
 
 
 @pytest.fixture(scope="session")
 def test_perplexity(training, session):
-    """The hidden-test perplexity of the trained model, or the reason there is none."""
+    """The test perplexity of the trained model, or the reason there is none."""
     training.require("train")
-    weights = {name: training.get("train", name) for name in WEIGHTS}
-    hparams = training.info("hparams")
+    config = session.bundle.config
+    try:
+        model = evaluate.trained_model({name: training.get("train", name) for name in WEIGHTS},
+                                       vocab_sz=_vocab_sz(session), max_width=config["max_width"])
+    except evaluate.UnusableModel as problem:
+        raise CheckFailed(f"The trained model cannot be evaluated: {problem}") from None
     folder = session.bundle.data
-    ids = data.load_ids(folder / session.bundle.config["evaluation_split"], data.load_vocab(folder / "vocab.txt"))
-    inputs, labels = evaluate.windows(ids, int(hparams["window_sz"]))
+    ids = session.relabel(data.load_ids(folder / config["evaluation_split"], data.load_vocab(folder / "vocab.txt")))
+    inputs, labels = evaluate.windows(ids, config["evaluation_window_sz"])
     started, cpu = time.time(), time.process_time()
-    value = evaluate.perplexity(hparams["cell"], weights, inputs, labels)
+    value = evaluate.perplexity(model, inputs, labels)
     session.phases["evaluation"] = {"start": started, "end": time.time(), "cpu": time.process_time() - cpu}
     return value
+
+
+def _vocab_sz(session) -> int:
+    return len(data.load_vocab(session.bundle.data / "vocab.txt"))
 
 
 @pytest.mark.public
@@ -39,14 +48,25 @@ def test_perplexity(training, session):
 @number("6.1")
 @tags("train")
 @visibility("visible")
-def test_train_returns_the_mean_loss_of_each_epoch(training, session):
-    """train returns one mean training loss per epoch, as a list of floats"""
-    training.require("train")
-    losses, epochs = training.info("losses"), training.info("hparams")["epochs"]
-    if not isinstance(losses, list) or len(losses) != epochs:
-        raise CheckFailed(f"train should return a list of {epochs} floats (one mean loss per epoch); it returned `{losses}`.")
-    if not all(math.isfinite(loss) for loss in losses):
-        raise CheckFailed(f"The training losses are not all finite: {losses}. Lower the learning rate.")
+def test_train_returns_the_mean_loss_of_each_epoch(training, session, test_perplexity):
+    """train trains the model and returns its mean training loss of each epoch"""
+    losses, epochs = training.info("losses"), (training.info("hparams") or {}).get("epochs")
+    if not isinstance(losses, list) or not isinstance(epochs, int) or len(losses) != epochs:
+        shown = f"{len(losses)} values" if isinstance(losses, list) else f"`{type(losses).__name__}`"
+        raise CheckFailed(f"train should return a list of floats, one mean loss per epoch ({epochs!r} epochs); it returned {shown}.")
+    if not all(isinstance(loss, (int, float)) and math.isfinite(loss) for loss in losses):
+        raise CheckFailed("The training losses are not all finite numbers. Lower the learning rate.")
+    vocab_sz = _vocab_sz(session)
+    if test_perplexity > vocab_sz / 2:
+        raise CheckFailed(f"The trained model has not learned: its test perplexity is {test_perplexity:.0f}, no better than "
+                          f"guessing among {vocab_sz / 2:.0f} tokens. `train` must update the weights every batch "
+                          "(tape.gradient, then optimizer.apply_gradients).")
+    measured = math.log(test_perplexity)
+    if losses and not measured - 1.0 <= losses[-1] <= math.log(vocab_sz) + 1.0:
+        raise CheckFailed(f"The last epoch's mean loss you returned ({losses[-1]:.3g}) does not match the model you trained: "
+                          f"its cross-entropy on held-out text is {measured:.2f} nats. Return the mean of the batch losses "
+                          "of each epoch (sparse softmax cross-entropy, from logits).")
+    print(f"Epoch losses: {', '.join(f'{loss:.3f}' for loss in losses)}; held-out cross-entropy {measured:.3f} nats.")
 
 
 @pytest.mark.public
@@ -57,7 +77,8 @@ def test_train_returns_the_mean_loss_of_each_epoch(training, session):
 def test_trained_model_reaches_the_perplexity_threshold(test_perplexity, session, leaderboard):
     """The model trained with your train and HPARAMS reaches the test perplexity threshold"""
     threshold = session.bundle.config["perplexity_threshold"]
-    leaderboard("Test perplexity", round(test_perplexity, 2), order="asc")
+    if np.isfinite(test_perplexity):  # results.json is strict JSON: no NaN or Infinity reaches the leaderboard
+        leaderboard("Test perplexity", round(test_perplexity, 2), order="asc")
     if not np.isfinite(test_perplexity) or test_perplexity > threshold:
         raise CheckFailed(
             f"Your trained model's test perplexity is {test_perplexity:.1f}; it must be at most "
