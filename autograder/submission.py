@@ -173,21 +173,48 @@ def _is_graded(node: ast.stmt) -> bool:
     return False
 
 
+UNPARSABLE = (SyntaxError, RecursionError, MemoryError, ValueError)  # ValueError: null bytes
+
+
+def _problem(error: Exception) -> str:
+    if isinstance(error, SyntaxError):
+        return f"line {error.lineno}: {error.msg}"
+    return "an expression is nested or chained too deeply for Python's parser"
+
+
+class _ParserCrash(RecursionError):
+    """CPython's parser would overflow its C stack on this code and take the process with it."""
+
+
+def _parse(code: str) -> ast.Module:
+    """ast.parse, tried first in a forked process: a chain of 300,000 attributes crashes the parser outright."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            ast.parse(code)
+        finally:
+            os._exit(0)  # a parse error is reported by the real parse below; only a crash matters here
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        raise _ParserCrash()
+    return ast.parse(code)
+
+
 def _parse_leniently(code: str) -> tuple[list[ast.stmt], list[str]]:
     """Parse code; on a syntax error, parse the top-level blocks one by one and drop the broken ones."""
     try:
-        return ast.parse(code).body, []
-    except SyntaxError as error:
+        return _parse(code).body, []
+    except UNPARSABLE as error:
         first_error = error
     lines = code.splitlines(keepends=True)
     starts = [i for i, line in enumerate(lines) if line.strip() and not line[0].isspace() and not line.startswith((")", "]", "}", "#"))]
     blocks = zip(starts, starts[1:] + [len(lines)])
-    body, notes = [], [f"line {first_error.lineno}: {first_error.msg}"]
+    body, notes = [], [_problem(first_error)]
     for start, end in blocks:
         block = "\n" * start + "".join(lines[start:end])  # keep line numbers
         try:
-            body.extend(ast.parse(block).body)
-        except SyntaxError:
+            body.extend(_parse(block).body)
+        except UNPARSABLE:
             pass
     # Decorated definitions parse only together with their decorator lines; the split above
     # separates them, so a definition after a decorator is lost. Accept that: it is rare.

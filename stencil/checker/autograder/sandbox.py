@@ -490,6 +490,8 @@ def _lay_out(workdir: Path, job: dict, arrays: dict, files: dict, ids) -> Path:
     (workdir / "job.json").write_text(json.dumps(job))
     np.savez(workdir / "inputs.npz", **arrays)
     for name, content in files.items():
+        if (workdir / name).exists():
+            raise ValueError(f"{name} would replace the child's own code")
         (workdir / name).write_bytes(content)
     out_dir = workdir / "out"
     out_dir.mkdir(mode=0o700)

@@ -242,7 +242,7 @@ class Session:
 
     def _read(self, content: bytes, found: Path) -> None:
         """Parse the submission in the reader child: a parser can crash or eat memory, the judge must not."""
-        file = "submission" + (found.suffix if found.suffix in CANDIDATE_SUFFIXES else ".py")
+        file = "upload" + (found.suffix if found.suffix in CANDIDATE_SUFFIXES else ".py")  # never a name of the kit's child code
         job = {"kind": "read", "file": file, "name": found.name}
         expect = Expect(report_schema=READER_REPORT_SCHEMA, report_bytes=MAX_CHUNK_BYTES)
         run = run_child(job, {}, READER_LIMITS, workspace=self.workspace, expect=expect, files={file: content})
