@@ -553,8 +553,9 @@ class _Supervision:
             found.update(self.cgroup.pids())
         return sorted(found)
 
-    def memory_mb(self, pids) -> float:
-        return self.cgroup.own_memory_mb() if self.cgroup else self.watchdog.memory_mb(pids)
+    def memory_mb(self) -> float:
+        """With a cgroup the kernel keeps the count (no scan of the machine); otherwise the watchdog sums the members."""
+        return self.cgroup.own_memory_mb() if self.cgroup else self.watchdog.memory_mb(self.members())
 
     def run(self) -> ChildRun:
         run, limits = self.run_record, self.limits
@@ -569,7 +570,7 @@ class _Supervision:
         collector.start()
         run.oom_score_adj = _read_oom_score_adj(process.pid)
         while process.poll() is None:
-            memory = self.memory_mb(self.members())
+            memory = self.memory_mb()
             run.peak_memory_mb = max(run.peak_memory_mb, memory)
             if memory > limits.memory_mb:
                 run.ending = "memory"

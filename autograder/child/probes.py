@@ -180,6 +180,9 @@ def train(module, spec, arrays, outputs, info):
     model = module.LanguageModel(spec["vocab_sz"], cell=hp["cell"], embedding_sz=int(hp["embedding_sz"]), hidden_sz=int(hp["hidden_sz"]))
     model.rnn = _stand_in(hp["cell"], int(hp["hidden_sz"]))
     model(tf.constant(inputs[:1]))  # builds every layer, so an untrained model has weights too
+    if not model.rnn.weights:
+        raise RuntimeError("LanguageModel.call never calls self.rnn, so the model has no recurrent layer to train: "
+                           "run the embedded tokens through self.rnn, then the classifier.")
     losses = module.train(model, inputs, labels, int(hp["epochs"]), int(hp["batch_sz"]), float(hp["learning_rate"]))
     try:  # JSON has no NaN or infinity: those are reported as text, and the judge calls them not finite
         info["losses"] = [float(loss) if np.isfinite(float(loss)) else repr(float(loss)) for loss in losses]

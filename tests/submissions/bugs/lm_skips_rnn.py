@@ -3,8 +3,6 @@
 Not confined to one part, and cannot be: the train part trains this LanguageModel, whose recurrent
 layer is never called, so it has no weights for the grader to evaluate.
 
-known-gap: the train tests say only 'Your code returned nothing usable for this check.', which names nothing a student can fix (they should say the trained model's recurrent layer has no weights: call self.rnn in LanguageModel.call)
-
 expect-fail: lm train
 """
 
