@@ -118,7 +118,8 @@ def grading_record(session: Session) -> dict:
     """For staff (results.json's extra_data and the log): how each child ended, its time and memory."""
     children = {part: {"ending": run.ending, "wall_seconds": round(run.wall_seconds, 2), "cpu_seconds": round(run.cpu_seconds, 2),
                        "peak_memory_mb": round(run.peak_memory_mb, 1), "printed_bytes": run.printed_bytes,
-                       "memory_guard": run.memory_guard, "oom_score_adj": run.oom_score_adj, "refused": run.refused}
+                       "memory_guard": run.memory_guard, "oom_score_adj": run.oom_score_adj, "network": run.network,
+                       "refused": run.refused}
                 for part, run in session.runs.items()}
     return {"judge_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "children": children}
 

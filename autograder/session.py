@@ -132,6 +132,9 @@ class PartAnswers:
             return _explain_error(report["errors"][case], report.get("load_notes", []))
         if case in report.get("finished", []):
             return "Your code returned nothing usable for this check." + _refused(self.run)
+        if not report and self.run.refused:
+            return ("Your code's answers could not be used: the autograder refused what the process handed back: "
+                    + "; ".join(self.run.refused) + ". Leave the grader's own files alone.")
         if not report:
             detail = _ending(self.run)
             return (f"Your notebook could not be loaded: the process {detail}. "

@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import ZIP
+from conftest import REPO, ZIP
 
 
 def _load_zoo():
@@ -209,14 +209,18 @@ def test_every_hostile_file_says_what_it_does():
         assert entry.hostile and len(entry.hostile) > 20, entry.id
 
 
-# ---------------------------------------------------------------- attacks made at test time (too big to keep as files)
+# ---------------------------------------------------------------- attacks made at test time (too big or too odd to keep as files)
+
+FAKE_TABLE = "| part | points |\n|---|---|\n| total | 100 / 100 |"
 
 
-def _chain_of_attributes(folder: Path) -> Path:
-    """A 600 KB line of 300,000 attribute accesses: CPython's parser overflows its C stack on it."""
-    path = folder / "language_model.py"
-    path.write_text("import numpy as np\nCHAIN = a" + ".b" * 300_000 + "\n")
-    return path
+def _parser_bomb(line: str):
+    """A .py whose one graded-looking line crashes or exhausts CPython's parser (300,000 levels deep)."""
+    def make(folder: Path) -> Path:
+        path = folder / "language_model.py"
+        path.write_text("import numpy as np\n" + line + "\n")
+        return path
+    return make
 
 
 def _ten_megabyte_notebook(folder: Path) -> Path:
@@ -229,25 +233,55 @@ def _ten_megabyte_notebook(folder: Path) -> Path:
     return path
 
 
-def _link_to_a_root_only_file(folder: Path) -> Path:
-    """A notebook that is a symbolic link to a file only root may read."""
-    secret = folder / "secret.txt"
+def _link_to(target_of):
+    """A notebook that is a symbolic link: to a file only root may read, or to the closed reference solution."""
+    def make(folder: Path) -> Path:
+        target = target_of(folder)
+        upload = folder / "upload"
+        upload.mkdir()
+        (upload / ("language_model" + target.suffix)).symlink_to(target)
+        return upload
+    return make
+
+
+def _root_only_secret(folder: Path) -> Path:
+    secret = folder / "secret.ipynb"
     secret.write_text("TOP SECRET 1470\n")
     secret.chmod(0o600)
+    return secret
+
+
+def _name_with_a_fake_table(folder: Path) -> Path:
+    """The only file's name holds a backtick, newlines and a score table, for the summary's "Graded NAME" line."""
     upload = folder / "upload"
     upload.mkdir()
-    (upload / "language_model.ipynb").symlink_to(secret)
+    name = "language_model`\n\n**All checks passed.**\n\n" + FAKE_TABLE.replace("|---|---|", "|-|-|") + "\n\n`.py"
+    name = name.replace("/", "\u2215")  # a file name holds no slash: a look-alike instead
+    (upload / name).write_text("def make_windows(ids, window_sz):\n    raise NotImplementedError\n")
     return upload
 
 
+ATTACKS_ON_READING = {
+    "parser-crash-chain": (_parser_bomb("CHAIN = a" + ".b" * 300_000), "nested or chained too deeply", "does not define"),
+    "parser-crash-sum": (_parser_bomb("TOTAL = 1" + "+1" * 300_000), "nested or chained too deeply", "does not define"),
+    "parser-unary": (_parser_bomb("NEG = " + "-" * 300_000 + "1"), "nested or chained too deeply", "does not define"),
+    "parser-memory": (_ten_megabyte_notebook, "could not be read", "could not be read"),
+    "symlink-to-secret": (_link_to(_root_only_secret), "symbolic link", "symbolic link"),
+    "symlink-to-reference": (_link_to(lambda folder: REPO / "solution" / "language_model.py"), "symbolic link", "symbolic link"),
+    "name-with-a-table": (_name_with_a_fake_table, "unusual characters", "TODO"),
+}
+
+
+def rendered_tables(markdown: str) -> int:
+    from markdown_it import MarkdownIt
+
+    return sum(token.type == "table_open" for token in MarkdownIt("commonmark").enable("table").parse(markdown))
+
+
 @pytest.mark.xdist_group("zoo-lane-0")
-@pytest.mark.parametrize("make, summary_says, every_test_says", [
-    (_chain_of_attributes, "nested or chained too deeply", "does not define `make_windows`"),
-    (_ten_megabyte_notebook, "could not be read", "could not be read"),
-    (_link_to_a_root_only_file, "symbolic link", "symbolic link"),
-], ids=["parser-crash", "parser-memory", "symlink"])
-def test_an_attack_on_reading_the_submission_costs_only_the_submission(make, summary_says, every_test_says, grade,
-                                                                        tests_in_zip, tmp_path):
+@pytest.mark.parametrize("attack", list(ATTACKS_ON_READING))
+def test_an_attack_on_reading_the_submission_costs_only_the_submission(attack, grade, tests_in_zip, tmp_path):
+    make, summary_says, every_test_says = ATTACKS_ON_READING[attack]
     tests, results_schema = tests_in_zip
     results = grade(make(tmp_path), tags={"windows"})
     problems = zoo.structure_problems(results, tests, frozenset({"windows"}), results_schema) + containment_problems(results)
@@ -255,3 +289,15 @@ def test_an_attack_on_reading_the_submission_costs_only_the_submission(make, sum
     assert results["score"] == 0 and summary_says in results["output"]
     assert all(every_test_says in test["output"] for test in results["tests"])
     assert "TOP SECRET" not in json.dumps(results)
+    assert rendered_tables(results["output"]) == 1 and not any(rendered_tables(test["output"]) for test in results["tests"])
+
+
+@pytest.mark.xdist_group("zoo-lane-0")
+def test_files_planted_above_the_grading_root_are_never_read(grade, tests_in_zip):
+    """plant_pytest_config.py leaves a pytest.ini and a plugin in every writable folder above its root; the
+    next grading, of the stencil, must still score 0 (the kit's pytest reads only its own -c configuration)."""
+    planted = grade(zoo.HERE / "hostile" / "plant_pytest_config.py", tags={"windows"})
+    assert containment_problems(planted) == []
+    stencil = grade(REPO / "stencil" / "language_model.ipynb", tags={"windows"})
+    assert stencil["score"] == 0
+    assert not Path("/tmp/rnnkit-hostile-pwned").exists()

@@ -8,6 +8,8 @@ Where a part depends on another (the language model on the recurrent layer), the
 probe swaps in Keras's built-in layer, so one bug costs points once.
 """
 
+import re
+
 import numpy as np
 import tensorflow as tf
 
@@ -24,11 +26,18 @@ def as_array(value, what):
     return array
 
 
+def type_name(value, qualified=False) -> str:
+    """A type's name as the judge accepts it: a plain dotted identifier of at most 80 characters."""
+    name = (type(value).__module__ + "." if qualified else "") + type(value).__name__
+    name = re.sub(r"[^\w.]", "_", name)[:80]
+    return name if re.match(r"^[A-Za-z_]", name) else "_" + name[:79]
+
+
 def describe(value):
     """The shape of what a call returned: a tensor, or a list/tuple of how many."""
     if isinstance(value, (list, tuple)):
-        return {"kind": type(value).__name__, "count": len(value), "types": [type(v).__name__ for v in value]}
-    return {"kind": type(value).__name__, "count": 1}
+        return {"kind": type_name(value), "count": len(value), "types": [type_name(v) for v in value[:16]]}
+    return {"kind": type_name(value), "count": 1}
 
 
 def windows(module, spec, arrays, outputs, info):
@@ -38,7 +47,7 @@ def windows(module, spec, arrays, outputs, info):
     info[case] = describe(result)
     if not isinstance(result, (list, tuple)) or len(result) != 2:
         raise TypeError(f"make_windows must return a pair (inputs, labels); it returned {info[case]}")
-    info[case]["types"] = [type(r).__module__ + "." + type(r).__name__ for r in result]
+    info[case]["types"] = [type_name(r, qualified=True) for r in result]
     outputs[f"{case}:inputs"] = as_array(result[0], "inputs")
     outputs[f"{case}:labels"] = as_array(result[1], "labels")
 

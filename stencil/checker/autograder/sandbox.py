@@ -43,6 +43,7 @@ POLL_SECONDS = 0.25
 OUTPUT_KEEP_BYTES = 4000  # of the child's printing, kept from the start and from the end
 OOM_SCORE_ADJ = 1000  # if the container runs out of memory, the kernel kills the child, never the judge
 PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWNET = 0x40000000
 PR_SET_CHILD_SUBREAPER = 36
 IPC_RMID = 0
 _LIBC = ctypes.CDLL(None, use_errno=True)  # resolved before any fork: the child between fork and exec only calls it
@@ -82,6 +83,7 @@ class ChildRun:
     peak_memory_mb: float = 0.0
     memory_guard: str = "watchdog"  # "cgroup v2", "cgroup v1" or "watchdog"
     oom_score_adj: int | None = None
+    network: str = "open"  # "none" when the child got an empty network namespace
     refused: list = field(default_factory=list)  # what the judge would not read, and why
 
 
@@ -321,36 +323,55 @@ def _tmpfs_temp_folders() -> list[str]:
     return [folder for folder in TEMP_FOLDERS if folder in tmpfs]
 
 
-def _owned_entries(folder: str, uid: int):
-    """Entries owned by `uid` in a shared writable folder and in the shared writable folders below it."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
+def _owned_entries(folder: str, uid: int, most_entries: int = 100_000):
+    """Entries owned by `uid` in a shared writable folder and in the shared writable folders below it (no recursion)."""
+    pending, seen = [folder], 0
+    while pending and seen < most_entries:
         try:
-            info = entry.stat(follow_symlinks=False)
+            entries = list(os.scandir(pending.pop()))
         except OSError:
             continue
-        if info.st_uid == uid:
-            yield entry, info
-        elif stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
-            yield from _owned_entries(entry.path, uid)
+        for entry in entries:
+            seen += 1
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if info.st_uid == uid:
+                yield entry, info
+            elif stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
+                pending.append(entry.path)
 
 
-def _bytes_owned(folder: str, uid: int) -> int:
-    total = 0
+def _bytes_owned(folder: str, uid: int, most_entries: int = 100_000) -> int:
+    """Bytes the child's files take in `folder`, walked without recursion (a child may build a tree 3,000 deep)."""
+    total, seen = 0, 0
+    pending = []
     for entry, info in _owned_entries(folder, uid):
+        total += info.st_blocks * 512
         if stat.S_ISDIR(info.st_mode):
-            for path, _, files in os.walk(entry.path):
-                for name in files:
-                    try:
-                        total += os.lstat(os.path.join(path, name)).st_blocks * 512
-                    except OSError:
-                        pass
-        else:
+            pending.append(entry.path)
+    while pending and seen < most_entries:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
             total += info.st_blocks * 512
+            if stat.S_ISDIR(info.st_mode):
+                pending.append(entry.path)
     return total
+
+
+def remove_tree(path) -> None:
+    """Delete a tree whatever its depth (shutil.rmtree recurses, and a child may build a tree deeper than Python's stack)."""
+    subprocess.run(["rm", "-rf", "--", str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
 
 
 # ---------------------------------------------------------------- ending everything the child started
@@ -383,11 +404,8 @@ def _remove_files_of(uid: int) -> list[str]:
     removed = []
     for folder in TEMP_FOLDERS:
         for entry, info in list(_owned_entries(folder, uid)):
-            try:
-                shutil.rmtree(entry.path) if stat.S_ISDIR(info.st_mode) else os.unlink(entry.path)
-                removed.append(entry.path)
-            except OSError:
-                pass
+            remove_tree(entry.path)
+            removed.append(entry.path)
     removed += _remove_ipc_of(uid)
     return removed
 
@@ -450,6 +468,7 @@ def _prepare_child(limits: Limits, ids, cgroup: _Cgroup | None):
         size = limits.max_file_mb * 2**20
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         if ids is not None:
+            _LIBC.unshare(CLONE_NEWNET)  # a network of its own, with nothing in it; refused without CAP_SYS_ADMIN
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
             _LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # setuid programs give it nothing
             os.setgroups([])
@@ -528,7 +547,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
             _remove_files_of(ids[0])
         if cgroup is not None:
             cgroup.remove()
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_tree(workdir)
 
 
 class _Supervision:
@@ -553,8 +572,9 @@ class _Supervision:
             found.update(self.cgroup.pids())
         return sorted(found)
 
-    def memory_mb(self, pids) -> float:
-        return self.cgroup.own_memory_mb() if self.cgroup else self.watchdog.memory_mb(pids)
+    def memory_mb(self) -> float:
+        """With a cgroup the kernel keeps the count (no scan of the machine); otherwise the watchdog sums the members."""
+        return self.cgroup.own_memory_mb() if self.cgroup else self.watchdog.memory_mb(self.members())
 
     def run(self) -> ChildRun:
         run, limits = self.run_record, self.limits
@@ -568,8 +588,9 @@ class _Supervision:
         collector = _OutputCollector(process.stdout)
         collector.start()
         run.oom_score_adj = _read_oom_score_adj(process.pid)
+        run.network = "none" if _own_network(process.pid) else "open"
         while process.poll() is None:
-            memory = self.memory_mb(self.members())
+            memory = self.memory_mb()
             run.peak_memory_mb = max(run.peak_memory_mb, memory)
             if memory > limits.memory_mb:
                 run.ending = "memory"
@@ -625,6 +646,14 @@ def _read_oom_score_adj(pid: int) -> int | None:
         return int(Path(f"/proc/{pid}/oom_score_adj").read_text())
     except (OSError, ValueError):
         return None
+
+
+def _own_network(pid: int) -> bool:
+    """Whether the child is in a network namespace other than the judge's (checked by the judge, not reported)."""
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino != os.stat("/proc/self/ns/net").st_ino
+    except OSError:
+        return False
 
 
 def _read_results(out_dir: Path, run: ChildRun, ids, expect: Expect) -> None:

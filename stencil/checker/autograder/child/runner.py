@@ -19,17 +19,19 @@ import traceback
 import types
 
 MAX_MESSAGE_CHARS = 1500
+MAX_TRACE_CHARS = 10_000  # the judge refuses a report whose texts or lists are longer than it expects
+MAX_NOTES = 400
 
 
 def student_frames_only(error: BaseException, labels: set) -> str:
     """The traceback of an error, keeping the student's own lines and the final message."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename in labels]
-    lines = [f'  File "{f.filename}", line {f.lineno}, in {f.name}\n    {f.line or ""}'.rstrip() for f in frames[-6:]]
+    lines = [f'  File "{f.filename}", line {f.lineno}, in {f.name}\n    {(f.line or "")[:300]}'.rstrip() for f in frames[-6:]]
     message = "".join(traceback.format_exception_only(type(error), error)).strip()
     message = re.sub(r"\x1b\[[0-9;]*m", "", message)  # Keras bolds parts of its messages
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[:MAX_MESSAGE_CHARS] + " […]"
-    return "\n".join(lines + [message])
+    return "\n".join(lines + [message])[:MAX_TRACE_CHARS]
 
 
 def load_student(chunks):
@@ -58,6 +60,8 @@ def load_student(chunks):
         except BaseException as error:  # SystemExit included: an exit() at import must not end grading
             notes.append(f"{chunk['label']}, line {chunk['first_line']}: this statement failed and was skipped:\n"
                          + student_frames_only(error, set(cells)))
+    if len(notes) > MAX_NOTES:
+        notes = notes[:MAX_NOTES] + [f"… and {len(notes) - MAX_NOTES} more statements that failed."]
     return module, notes, set(cells)
 
 
