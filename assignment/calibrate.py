@@ -53,7 +53,6 @@ ROUND_TO = 1.0  # then rounded up to a whole perplexity
 # The budget rule (see recommend_budget).
 BUDGET_SLACK = 2.5  # a student's training may take this many times the reference's worst seed
 BUDGET_ROUND_TO = 10  # CPU-seconds
-WALL_PER_CPU = 2.0  # Gradescope's 0.5 vCPU: a CPU-second takes about two wall-clock seconds
 
 
 # --------------------------------------------------------------------------------------
@@ -97,11 +96,10 @@ def recommend_budget(seed_cpu_seconds, slack: float = BUDGET_SLACK, round_to: in
 
     A reasonable student `train` can be slower than the reference (no tf.function, a Python
     loss, a smaller batch): 2-2.5x is common, so the budget allows that much. The wall limit
-    is twice the CPU budget, since on Gradescope's 0.5 vCPU a CPU-second takes two seconds.
+    is not set here: the judge derives it from the CPU the machine gives (sandbox.wall_allowance).
     """
     worst = max(float(v) for v in seed_cpu_seconds)
-    cpu = int(math.ceil(worst * slack / round_to) * round_to)
-    return {"cpu_seconds": cpu, "wall_seconds": int(math.ceil(cpu * WALL_PER_CPU))}
+    return {"cpu_seconds": int(math.ceil(worst * slack / round_to) * round_to)}
 
 
 def seeds_for(train_seed: int, count: int) -> list[int]:
@@ -123,10 +121,11 @@ def with_hparams(source: str, overrides: dict) -> tuple[str, dict]:
     return "".join(lines[: node.lineno - 1]) + replacement + "".join(lines[node.end_lineno:]), hparams
 
 
-def updated_config(config: dict, threshold: float, calibration: dict) -> str:
-    """config.json's text with the threshold and the calibration record set, every other field as it was."""
+def updated_config(config: dict, threshold: float, calibration: dict, partial_credit_until: float | None = None) -> str:
+    """config.json's text with the threshold, the partial-credit end and the calibration record set, every other field as it was."""
     config = dict(config)
     config["perplexity_threshold"] = threshold
+    config["perplexity_partial_credit_until"] = partial_credit_until
     config["calibration"] = calibration
     return json.dumps(config, indent=2) + "\n"
 
@@ -160,6 +159,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, default=CONFIG, help="the autograder's config.json")
     parser.add_argument("--no-baselines", action="store_true", help="skip the vanilla RNN and untrained runs (for quick experiments)")
     parser.add_argument("--write", action="store_true", help="record the threshold and the calibration in --config")
+    parser.add_argument("--partial-credit-until", type=float, default=None, metavar="PERPLEXITY",
+                        help="partial credit for the perplexity test: full points at the threshold, none at PERPLEXITY "
+                             "(recorded with --write; without it the test is all or nothing)")
     args = parser.parse_args(argv)
     if args.write and args.no_baselines:
         parser.error("--write needs the baselines: the threshold must be checked against the untrained model")
@@ -185,7 +187,7 @@ def grade_training(bundle_root: Path, submission: Path, seed: int) -> dict:
     """Grade the `train` part of `submission` with the bundle's config and `seed`, as the judge does."""
     bundle = Bundle(bundle_root)
     bundle.config["train_seed"] = seed
-    session = Session(bundle, submission)
+    session = Session(bundle, submission, parts={"train"})
     if session.problem:
         raise SystemExit(f"the engine cannot grade {submission}: {session.problem}")
     with contextlib.redirect_stdout(io.StringIO()) as printed:
@@ -326,8 +328,13 @@ def main(argv=None) -> int:
             "machine": _machine(),
             "versions": {name: _version(name) for name in ("tensorflow-cpu", "keras", "numpy")},
         }
-        args.config.write_text(updated_config(config, threshold, calibration))
-        print(f"\nwrote perplexity_threshold {threshold:g} and the calibration to {args.config}")
+        if args.partial_credit_until is not None and args.partial_credit_until <= threshold:
+            print(f"\nnot written: --partial-credit-until must be above the threshold {threshold:g}")
+            return 1
+        args.config.write_text(updated_config(config, threshold, calibration, args.partial_credit_until))
+        print(f"\nwrote perplexity_threshold {threshold:g}"
+              + (f", partial credit down to {args.partial_credit_until:g}" if args.partial_credit_until else "")
+              + f" and the calibration to {args.config}")
     return 0
 
 

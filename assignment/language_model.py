@@ -37,6 +37,7 @@
 # so you can leave your experiments, plots and prints in. Do not rename anything that a TODO asks for.
 # It tests each TODO on its own, then builds `LanguageModel` with your `HPARAMS`, trains it with your
 # `train` on the training corpus within a time budget, and measures its perplexity on held-out text.
+# The exact names and signatures it grades are in `CONTRACT.md`, next to this notebook.
 #
 # **Notation.** As in the lecture, $e_t$ is the embedding of the word at position $t$ and $s_t$ the state
 # after reading it. Vectors are *rows*, as in TensorFlow: a batch of $B$ vectors is a `(B, features)`
@@ -527,8 +528,8 @@ tiny_inputs, tiny_labels = make_windows(np.arange(2001) % 10, 8)  # (250, 8) eac
 tiny_losses = train(LanguageModel(10, cell="rnn", embedding_sz=8, hidden_sz=16), tiny_inputs, tiny_labels, 3, 25, 0.01)
 print("losses:", [round(loss, 3) for loss in tiny_losses])  # decreasing, from about log(10) = 2.3 towards 0
 
-# %%
-check("train")
+# %% [markdown]
+# `train` is checked with the autograder's own training run once you have chosen `HPARAMS`, in part 8.
 
 # %% [markdown]
 # ## 7. Why the LSTM: remembering the dog
@@ -609,9 +610,13 @@ plt.show()
 # Now train your language model on the real corpus. Choose its hyperparameters in `HPARAMS`: the
 # autograder builds `LanguageModel(len(vocab), cell=HPARAMS["cell"], embedding_sz=..., hidden_sz=...)`,
 # windows the training corpus with `HPARAMS["window_sz"]`, trains it with your `train` and the rest of
-# `HPARAMS`, and measures its perplexity on held-out text. Training must fit in the autograder's time
-# budget: a few minutes on a single CPU thread (its feedback tells you how long your training took). So time
-# your run below, and remember that Gradescope's machine may be slower than yours.
+# `HPARAMS`, and measures its perplexity on held-out text.
+#
+# - **Threshold:** the trained model must reach a test perplexity of at most **{THRESHOLD}** for the
+#   training points (a unigram model scores about {UNIGRAM}; the course's reference solution about {REFERENCE}).
+# - **Budget:** training may use **{TRAIN_CPU_SECONDS} CPU-seconds** on one thread. A CPU-second is a second
+#   of computation, so a slow or busy machine takes longer in wall-clock time without using more of the
+#   budget. The reference solution trains in about {REFERENCE_CPU_SECONDS}.
 #
 # ### TODO 9: `HPARAMS`
 
@@ -638,6 +643,15 @@ HPARAMS = {
 #     "learning_rate": ...,  # float, Adam's learning rate
 # }
 # END SOLUTION
+
+# %% [markdown]
+# The check below trains your model exactly as Gradescope will (one CPU thread, the same packages, the same
+# budget) on the training corpus and measures it on the public test split. It reports the CPU-seconds your
+# training used next to the budget: if it passes here, it fits on Gradescope too, however slow or busy your
+# own machine is.
+
+# %%
+check("train")
 
 # %%
 max_tokens = None  # e.g. 100_000 for a quick first try on the start of each split; None uses it all

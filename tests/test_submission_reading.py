@@ -61,7 +61,7 @@ def test_only_imports_definitions_and_upper_case_assignments_are_kept(tmp_path):
     chunks, notes = graded_chunks(read_cells(path))
     assert [chunk.source.splitlines()[0] for chunk in chunks] == [
         "import numpy as np", "HPARAMS = {'epochs': 1}", "def make_windows(ids, window_sz):"]
-    assert [chunk.label for chunk in chunks] == ["cell 1", "cell 2", "cell 4"]
+    assert [chunk.label for chunk in chunks] == ["code cell 1", "code cell 2", "code cell 4"]
     assert notes == []
 
 
@@ -71,10 +71,28 @@ def test_a_cell_with_a_syntax_error_keeps_its_other_definitions(tmp_path):
     chunks, notes = graded_chunks(read_cells(path))
     assert [chunk.source.split("(")[0] for chunk in chunks] == ["def perplexity", "import numpy as np"]
     assert chunks[0].first_line == 4
-    assert len(notes) == 1 and "cell 1 has a syntax error (line 1" in notes[0]
+    assert len(notes) == 1 and "code cell 1 has a syntax error (line 1" in notes[0]
 
 
 def test_graded_source_of_a_python_file_drops_its_experiments(tmp_path):
     path = tmp_path / "language_model.py"
     path.write_text("import numpy as np\nimport tensorflow as tf\nX = 1\nprint(X)\n\ndef f():\n    return X\n")
     assert graded_source(path) == "import numpy as np\nimport tensorflow as tf\nX = 1\n\n\ndef f():\n    return X\n"
+
+
+def test_a_percent_that_continues_an_expression_is_code_not_a_magic(tmp_path):
+    path = notebook(tmp_path / "language_model.ipynb",
+                    "%matplotlib inline\ndef perplexity(labels, logits):\n    return (len(labels)\n% 7)\n",
+                    "files = !ls\nif True:\n    %time X = 1\n")
+    chunks, notes = graded_chunks(read_cells(path))
+    assert [chunk.source for chunk in chunks] == ["def perplexity(labels, logits):\n    return (len(labels)\n% 7)"]
+    assert notes == []
+
+
+def test_cells_are_named_as_jupyter_shows_them(tmp_path):
+    document = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# title"),
+                                               nbformat.v4.new_code_cell("import numpy as np", execution_count=12),
+                                               nbformat.v4.new_code_cell("X = 1")])
+    path = tmp_path / "language_model.ipynb"
+    path.write_text(nbformat.writes(document))
+    assert [label for label, _ in read_cells(path)] == ["In [12]", "code cell 2"]

@@ -33,6 +33,7 @@ def export(stencil: Path) -> None:
     collected = [meta for meta in run_tests(REPO, None, None, collect_only=True).collected if meta["public"]]
     (checker / "expected" / "tests.json").write_text(json.dumps(collected, indent=1) + "\n")
     shutil.copy(PACKAGING / "check.py", stencil / "check.py")
+    shutil.copy(REPO / "CONTRACT.md", stencil / "CONTRACT.md")
     (stencil / "requirements.txt").write_text(
         "# What the notebook and its checker need (Colab has most of it already).\n"
         + "".join(line + "\n" for line in (ENGINE / "requirements.txt").read_text().splitlines()
