@@ -3,7 +3,7 @@
 #   make autograder         build the Gradescope zip (dist/autograder.zip)
 #   make grade SUBMISSION=… RESULTS=…   grade one submission exactly as Gradescope would
 #   make test               this project's own tests
-#   make bench              time and memory of grading the reference, per phase
+#   make gradescope-check   grade three submissions on Gradescope's Ubuntu 22.04 image and limits (needs root)
 #   make calibrate          train the reference over seeds to set the perplexity threshold
 # Every target sets up its own pinned environment in .venv on first use.
 
@@ -28,7 +28,7 @@ SUBMISSION ?=
 RESULTS ?= results.json
 SEEDS ?= 5
 
-.PHONY: help venv data stencil solution handout autograder grade test bench calibrate clean
+.PHONY: help venv data stencil solution handout autograder grade test gradescope-check calibrate clean
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -55,8 +55,8 @@ grade: autograder
 test: autograder
 	$(PY) -m pytest tests -n 2 --dist loadgroup
 
-bench: autograder
-	$(PY) -m tests.bench
+gradescope-check: autograder
+	$(PY) -m tests.gradescope_check
 
 calibrate: $(STAMP)
 	$(PY) -m assignment.calibrate --seeds $(SEEDS)

@@ -21,12 +21,12 @@ PARTS = ("windows", "rnn", "lstm", "lm", "perplexity", "train")
 
 
 def _kernel_cells():
-    """The cells run so far in this Jupyter/Colab kernel, or None outside one."""
+    """The cells run so far in this Jupyter/Colab kernel with their execution counts, or None outside one."""
     try:
         shell = get_ipython()  # noqa: F821 (defined inside IPython only)
     except NameError:
         return None
-    return [cell for cell in shell.user_ns.get("In", []) if cell.strip()]
+    return [(count, cell) for count, cell in enumerate(shell.user_ns.get("In", [])) if cell.strip()]
 
 
 def _write_submission(folder: Path, notebook) -> None:
@@ -37,7 +37,8 @@ def _write_submission(folder: Path, notebook) -> None:
         path = Path(notebook or HERE / "language_model.ipynb")
         (folder / path.name).write_bytes(path.read_bytes())
         return
-    document = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    document = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source, execution_count=count)
+                                               for count, source in cells])  # tracebacks then say In [12], as Jupyter does
     (folder / "language_model.ipynb").write_text(nbformat.writes(document))
 
 
@@ -46,7 +47,7 @@ def _report(results: dict) -> str:
     for test in results["tests"]:
         mark = "✅" if test["status"] == "passed" else "❌"
         lines.append(f"{mark} **{test['number']}** {test['name']} ({test['score']:g}/{test['max_score']:g})")
-        if test["status"] != "passed" and test["output"]:
+        if test["output"]:  # a passing test's output holds its figures: the perplexity, the CPU-seconds used
             lines.append("\n" + test["output"] + "\n")
     passed = sum(test["status"] == "passed" for test in results["tests"])
     lines.append(f"\n**{passed} of {len(results['tests'])} visible tests pass.** Gradescope also runs hidden tests on other inputs.")
@@ -78,16 +79,28 @@ def check(*parts, notebook=None) -> dict:
         text, results = _environment_problem(finished), {"tests": [], "score": 0}
     else:
         text = _report(results)
-    try:
+    if _kernel_cells() is not None:
         from IPython.display import Markdown, display
-        display(Markdown(text)) if _kernel_cells() is not None else print(text)
-    except ImportError:
-        print(text)
+
+        display(Markdown(text))
+        return None  # the report is shown; a returned dict would be printed again under it
+    print(_plain(text))
     return results
+
+
+def _plain(markdown: str) -> str:
+    """The report for a terminal: no Markdown emphasis, code blocks indented."""
+    lines, in_code = [], False
+    for line in markdown.replace("**", "").splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+            continue
+        lines.append("    " + line if in_code else line)
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
     notebook = arguments.pop(0) if arguments and arguments[0].endswith((".ipynb", ".py")) else None
     outcome = check(*arguments, notebook=notebook)
-    sys.exit(0 if all(test["status"] == "passed" for test in outcome["tests"]) else 1)
+    sys.exit(0 if outcome["tests"] and all(test["status"] == "passed" for test in outcome["tests"]) else 1)

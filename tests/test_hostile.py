@@ -301,3 +301,22 @@ def test_files_planted_above_the_grading_root_are_never_read(grade, tests_in_zip
     stencil = grade(REPO / "stencil" / "language_model.ipynb", tags={"windows"})
     assert stencil["score"] == 0
     assert not Path("/tmp/rnnkit-hostile-pwned").exists()
+
+
+def _modes_above(*paths: Path) -> dict[str, int]:
+    """The permission bits of every folder above these paths (and of the paths), outside this checkout."""
+    modes = {}
+    for path in paths:
+        for folder in [path, *path.parents]:
+            if folder != REPO and REPO not in folder.parents:
+                modes[str(folder)] = folder.stat().st_mode
+    return modes
+
+
+def test_grading_changes_no_permission_outside_the_kit_and_closes_the_checkout(grade):
+    """The sandbox user must reach the interpreter; the kit makes it so without opening anyone else's folder."""
+    watched = (Path(sys.executable), Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), REPO, Path("/root"))
+    before = _modes_above(*watched)
+    grade(REPO / "stencil" / "language_model.ipynb", tags={"windows"})
+    assert _modes_above(*watched) == before
+    assert REPO.stat().st_mode & 0o007 == 0, "the checkout (reference, hidden split, zip) is open to other users"

@@ -119,9 +119,11 @@ def grading_record(session: Session) -> dict:
     children = {part: {"ending": run.ending, "wall_seconds": round(run.wall_seconds, 2), "cpu_seconds": round(run.cpu_seconds, 2),
                        "peak_memory_mb": round(run.peak_memory_mb, 1), "printed_bytes": run.printed_bytes,
                        "memory_guard": run.memory_guard, "oom_score_adj": run.oom_score_adj, "network": run.network,
-                       "refused": run.refused}
+                       "stopped_in": run.stage if run.ending != "finished" else None, "refused": run.refused,
+                       "cpu_seconds_by_part": {name: round(cpu, 2) for name, cpu in run.stage_cpu_seconds.items() if name != "all"}}
                 for part, run in session.runs.items()}
-    return {"judge_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "children": children}
+    return {"judge_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "available_cpus": session.available_cpus, "children": children}
 
 
 def grade(root: Path, tags: set[str] | None = None) -> dict:
@@ -136,7 +138,7 @@ def grade(root: Path, tags: set[str] | None = None) -> dict:
     write(assemble(manifest, {}, [], "Grading has started.", 0.0, NOT_YET), results_path)
     try:
         bundle = Bundle(source)
-        session = Session(bundle, root / "submission", workspace)
+        session = Session(bundle, root / "submission", workspace, parts=tags)
         setup_cpu = time.process_time()
 
         def checkpoint(plugin):
@@ -155,7 +157,8 @@ def grade(root: Path, tags: set[str] | None = None) -> dict:
             print(f"{part:>10}: {child['ending']:<9} wall {child['wall_seconds']:6.1f} s  cpu {child['cpu_seconds']:6.1f} s  "
                   f"peak memory {child['peak_memory_mb']:6.0f} MB ({child['memory_guard']})  "
                   f"printed {child['printed_bytes']:,} bytes" + (f"  refused: {'; '.join(child['refused'])}" if child["refused"] else ""))
-        print(f"judge peak memory {results['extra_data']['judge_peak_memory_mb']:.0f} MB")
+        print(f"judge peak memory {results['extra_data']['judge_peak_memory_mb']:.0f} MB; "
+              f"{session.available_cpus:g} CPUs available to this container")
         first_child = min((phase["start"] for phase in session.phases.values()), default=time.time())
         phases = {"setup": {"start": started, "end": first_child, "cpu": setup_cpu}, **session.phases}
         print("phases " + json.dumps(phases))  # read by `make bench`

@@ -89,25 +89,45 @@ class GradescopeResults:
     def pytest_collection_finish(self, session):
         self.collected = [describe_item(item) for item in session.items]
 
-    @pytest.fixture
-    def leaderboard(self):
-        def record(name: str, value, order: str = "desc"):
-            self.leaderboard_entries.append({"name": name, "value": value, "order": order})
-        return record
-
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and not report.passed):
             meta = next(m for m in self.collected if m["id"] == item.nodeid)
+            score, leaderboard = _set_by_decorators(item.function)
+            if leaderboard is not None and report.when == "call":
+                self.leaderboard_entries.append(leaderboard)
             if report.passed:
                 output = "\n".join(text for _, text in report.sections if text.strip())
-                self.entries[item.nodeid] = test_entry(meta, meta["max_score"], output.strip())
+                full = meta["max_score"] if score is None else min(max(float(score), 0.0), meta["max_score"])
+                self.entries[item.nodeid] = test_entry(meta, full, output.strip())
             else:
-                self.entries[item.nodeid] = test_entry(meta, 0.0, _failure_text(call.excinfo))
+                hidden = getattr(item.function, "__hide_errors__", None)
+                self.entries[item.nodeid] = test_entry(meta, 0.0, hidden or _failure_text(call.excinfo))
             if self.on_progress is not None:
                 self.on_progress(self)
+
+
+def _set_by_decorators(function) -> tuple[float | None, dict | None]:
+    """What gradescope-utils' @partial_credit (set_score) and @leaderboard (set_leaderboard_value) recorded, then forgotten.
+
+    Each decorator keeps its value on its own wrapper, so the chain of wrappers is walked.
+    """
+    score = board = None
+    while function is not None:
+        values = vars(function)
+        if "__score__" in values:
+            score = values["__score__"]
+            del function.__score__
+        if "__leaderboard_value__" in values:
+            value = values["__leaderboard_value__"]
+            del function.__leaderboard_value__
+            if isinstance(value, str) or (isinstance(value, (int, float)) and math.isfinite(value)):
+                board = {"name": values["__leaderboard_column__"], "value": value,
+                         "order": values.get("__leaderboard_sort_order__", "desc")}
+        function = values.get("__wrapped__")
+    return score, board
 
 
 def _failure_text(excinfo) -> str:

@@ -60,6 +60,21 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """Part of one child's work with a budget of its own: the cases it runs, its CPU seconds and its wall seconds.
+
+    The child names the case it starts in out/progress; the judge charges the CPU the child
+    uses from then on to that case's stage. A child that lies about its progress only moves
+    its own budget between its own stages: the total stays capped by RLIMIT_CPU.
+    """
+
+    name: str
+    cases: frozenset
+    cpu_seconds: float
+    wall_seconds: float
+
+
+@dataclass(frozen=True)
 class Expect:
     """What the judge accepts back from a child: array names with their most elements, and a report schema."""
 
@@ -84,6 +99,8 @@ class ChildRun:
     memory_guard: str = "watchdog"  # "cgroup v2", "cgroup v1" or "watchdog"
     oom_score_adj: int | None = None
     network: str = "open"  # "none" when the child got an empty network namespace
+    stage: str | None = None  # the stage running when the child was stopped or ended
+    stage_cpu_seconds: dict = field(default_factory=dict)  # CPU the judge measured in each stage
     refused: list = field(default_factory=list)  # what the judge would not read, and why
 
 
@@ -171,6 +188,40 @@ def check_reachable() -> None:
             f"{', '.join(closed)} (a folder above it is closed to other users). Create the environment with "
             "`make venv`, which puts it where that user can reach it, or run the autograder from an environment "
             "outside private folders such as /root.")
+
+
+# ---------------------------------------------------------------- time: CPU seconds are the budget, wall time follows
+
+
+WALL_SLACK = 1.5  # a child may take this much longer than its CPU budget at the CPU share it is given
+STARTUP_SECONDS = 30  # and this much more to start Python and TensorFlow on a cold page cache
+
+
+def available_cpus() -> float:
+    """The CPUs this container may use: its cgroup's quota (Gradescope gives 0.5) or, without one, its cores."""
+    quota = None
+    try:
+        v2 = _mount_point("cgroup2")
+        own = _own_cgroup(2)
+        if v2 is not None and own is not None and (v2 / own.lstrip("/") / "cpu.max").exists():
+            limit, period = (v2 / own.lstrip("/") / "cpu.max").read_text().split()
+            quota = None if limit == "max" else int(limit) / int(period)
+        else:
+            v1 = _mount_point("cgroup", "cpu")
+            with open("/proc/self/cgroup") as groups:
+                path = next(line.rstrip("\n").split(":", 2)[2] for line in groups if "cpu" in line.split(":")[1].split(","))
+            folder = v1 / path.lstrip("/")
+            limit, period = int((folder / "cpu.cfs_quota_us").read_text()), int((folder / "cpu.cfs_period_us").read_text())
+            quota = None if limit < 0 else limit / period
+    except (OSError, ValueError, StopIteration, TypeError):
+        quota = None
+    cores = len(os.sched_getaffinity(0))
+    return min(quota, cores) if quota else float(cores)
+
+
+def wall_allowance(cpu_seconds: float, cpus: float) -> float:
+    """Wall seconds for a budget of CPU seconds: a single-threaded child gets at most one CPU, and at least its share."""
+    return cpu_seconds / min(max(cpus, 0.05), 1.0) * WALL_SLACK + STARTUP_SECONDS
 
 
 # ---------------------------------------------------------------- memory: a cgroup of its own, or a watchdog
@@ -526,10 +577,11 @@ def _lay_out(workdir: Path, job: dict, arrays: dict, files: dict, ids) -> Path:
 
 
 def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None = None, expect: Expect = Expect(),
-              files: dict | None = None) -> ChildRun:
+              files: dict | None = None, stages: list[Stage] | None = None) -> ChildRun:
     """Run child/runner.py on `job` (JSON), `arrays` and `files` (bytes) within `limits`; always returns.
 
     `workspace` is a folder of the judge's own (traversable, not writable, by others) for the child's work folder.
+    `stages` give parts of the work budgets of their own; `limits` then caps the whole.
     """
     ids = _sandbox_ids()
     if ids is not None:
@@ -538,7 +590,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
     cgroup = _Cgroup.create(limits.memory_mb)
     try:
         out_dir = _lay_out(workdir, job, arrays, files or {}, ids)
-        run = _Supervision(workdir, out_dir, limits, ids, cgroup).run()
+        run = _Supervision(workdir, out_dir, limits, ids, cgroup, stages or []).run()
         if run.ending == "finished":
             _read_results(out_dir, run, ids, expect)
         return run
@@ -553,8 +605,9 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
 class _Supervision:
     """One child from start to the last of its processes: limits, watch, end, reap."""
 
-    def __init__(self, workdir: Path, out_dir: Path, limits: Limits, ids, cgroup: _Cgroup | None):
+    def __init__(self, workdir: Path, out_dir: Path, limits: Limits, ids, cgroup: _Cgroup | None, stages: list[Stage]):
         self.workdir, self.out_dir, self.limits, self.ids, self.cgroup = workdir, out_dir, limits, ids, cgroup
+        self.stages = stages or [Stage("all", frozenset(), limits.cpu_seconds, limits.wall_seconds)]
         self.watchdog = None if cgroup else _Watchdog(ids[0] if ids else None, _tmpfs_temp_folders())
         self.run_record = ChildRun(memory_guard=(cgroup or self.watchdog).name)
 
@@ -576,6 +629,18 @@ class _Supervision:
         """With a cgroup the kernel keeps the count (no scan of the machine); otherwise the watchdog sums the members."""
         return self.cgroup.own_memory_mb() if self.cgroup else self.watchdog.memory_mb(self.members())
 
+    def current_stage(self, stage: Stage) -> Stage:
+        """The stage of the case the child says it is running (unchanged when it says nothing usable)."""
+        try:
+            file = child_output.open_regular(self.out_dir / "progress", self.ids[0] if self.ids else None, 200)
+        except Refused:
+            return stage
+        if file is None:
+            return stage
+        with file:
+            case = file.read(200).decode("utf-8", "replace").strip()
+        return next((candidate for candidate in self.stages if case in candidate.cases), stage)
+
     def run(self) -> ChildRun:
         run, limits = self.run_record, self.limits
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -589,22 +654,33 @@ class _Supervision:
         collector.start()
         run.oom_score_adj = _read_oom_score_adj(process.pid)
         run.network = "none" if _own_network(process.pid) else "open"
+        stage, stage_cpu, stage_started = self.stages[0], 0.0, started
         while process.poll() is None:
             memory = self.memory_mb()
             run.peak_memory_mb = max(run.peak_memory_mb, memory)
+            now, cpu = time.monotonic(), _cpu_seconds(process.pid)
+            if len(self.stages) > 1 and (following := self.current_stage(stage)) is not stage:
+                run.stage_cpu_seconds[stage.name] = cpu - stage_cpu
+                stage, stage_cpu, stage_started = following, cpu, now
             if memory > limits.memory_mb:
                 run.ending = "memory"
-            elif time.monotonic() - started > limits.wall_seconds:
+            elif cpu - stage_cpu > stage.cpu_seconds:
+                run.ending = "cpu-time"
+            elif now - stage_started > stage.wall_seconds or now - started > limits.wall_seconds:
                 run.ending = "wall-time"
             if run.ending != "finished":
                 break
             time.sleep(POLL_SECONDS)
+        if len(self.stages) > 1:
+            stage = self.current_stage(stage)
+        run.stage = stage.name
         self.end_everything(process)
         run.wall_seconds = time.monotonic() - started
         collector.join(timeout=5)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         run.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         run.returncode = process.returncode
+        run.stage_cpu_seconds[stage.name] = max(0.0, run.cpu_seconds - stage_cpu)
         if self.cgroup is not None and self.cgroup.oom_killed():
             run.ending = "memory"
             run.peak_memory_mb = max(run.peak_memory_mb, limits.memory_mb)
@@ -638,6 +714,18 @@ class _Supervision:
         else:
             self.run_record.refused.append("some of its processes could not be ended")
         process.wait()
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU the child and its reaped children used so far, from /proc/PID/stat (after the command name, which may hold anything)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(value) for value in fields[11:15]) / _TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _read_oom_score_adj(pid: int) -> int | None:
@@ -685,5 +773,5 @@ def become_subreaper() -> None:
         pass
 
 
-__all__ = ["Limits", "Expect", "ChildRun", "run_child", "processes_of", "SANDBOX_USERS", "SandboxUnavailable",
+__all__ = ["Limits", "Stage", "Expect", "available_cpus", "wall_allowance", "ChildRun", "run_child", "processes_of", "SANDBOX_USERS", "SandboxUnavailable",
            "become_subreaper", "child_python", "check_reachable"]

@@ -22,19 +22,27 @@ import numpy as np
 from autograder import data
 from autograder.cases import PARTS, make_case_set, output_names
 from autograder.feedback import CheckFailed, fenced
-from autograder.sandbox import ChildRun, Expect, Limits, run_child
+from autograder.sandbox import ChildRun, Expect, Limits, Stage, available_cpus, run_child, wall_allowance
 from autograder.submission import (CANDIDATE_SUFFIXES, FROM_SCRATCH, Chunk, SubmissionError, find_submission,
                                    read_submission_bytes, shown_name)
 
 ENDINGS = {
-    "wall-time": "ran out of time: it was stopped after {wall:.0f} s of wall-clock time",
-    "cpu-time": "ran out of time: it used its budget of {cpu:.0f} CPU-seconds",
-    "memory": ("used {memory:.0f} MB of memory, over the autograder's memory budget, and was stopped "
+    "wall-time": ("was stopped after {wall:.0f} s of wall-clock time while it had used only {cpu:.0f} CPU-seconds: "
+                  "it was waiting rather than computing (sleeping, or blocked reading input)"),
+    "cpu-time": ("ran out of time: it used all {budget:.0f} CPU-seconds this part may use (the budget counts computation "
+                 "only, so a slow or busy machine does not count against you). {advice}"),
+    "memory": ("used {memory:.0f} MB of memory, over the autograder's memory budget of {limit:.0f} MB, and was stopped "
                "(for training: a smaller hidden_sz, embedding_sz or batch_sz needs less)"),
     "killed": "was killed by signal {signal} (signal 9 usually means the machine ran out of memory)",
     "exited": "ended the process (exit status {code}) before this check ran",
     "finished": "ended the process before this check ran",
 }
+CPU_ADVICE = {
+    "train": ("Make training cheaper: fewer epochs, a smaller hidden_sz or embedding_sz, or a larger batch_sz; "
+              "the notebook's time estimate shows what fits before you submit."),
+}
+LOOP_ADVICE = "Look for a loop that never ends, or work repeated far more often than needed."
+FROM_SCRATCH_LAYERS = {"rnn": "MyRNN", "lstm": "MyLSTM"}  # the parts whose layer must not use Keras's recurrent layers
 WEIGHTS = ("embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias")
 ARRAY_SLACK = 16  # a wrong answer may be bigger than the right one; this much bigger is still read, to say so
 
@@ -67,13 +75,15 @@ READER_REPORT_SCHEMA = {
     "properties": {
         "chunks": {"type": "array", "maxItems": 100_000, "items": {
             "type": "object", "additionalProperties": False, "required": ["label", "first_line", "source"],
-            "properties": {"label": {"type": "string", "pattern": r"^[\w .()+-]{1,100}$"},
+            "properties": {"label": {"type": "string", "pattern": r"^[\w .()\[\]+-]{1,100}$"},
                            "first_line": {"type": "integer", "minimum": 1}, "source": {"type": "string"}}}},
         "notes": {"type": "array", "maxItems": 10_000, "items": {"type": "string", "maxLength": 2000}},
         "problem": {"anyOf": [{"type": "null"}, {"type": "string", "maxLength": 5000}]},
         "recurrent_helpers": {"type": "object", "additionalProperties": False,
                               "properties": {name: {"type": "array", "maxItems": 32, "items": _NAME} for name in FROM_SCRATCH}}}}
 READER_LIMITS = Limits(cpu_seconds=30, wall_seconds=60, memory_mb=500)
+RESULTS_MARGIN_SECONDS = 45  # of Gradescope's timeout, kept for writing results.json
+MIN_CHILD_SECONDS = 15  # a child needs this long just to start TensorFlow
 MAX_CHUNK_BYTES = 40_000_000
 
 
@@ -121,8 +131,10 @@ def read_expected(path: Path) -> tuple[dict, dict]:
 class PartAnswers:
     """The outputs of one part's probes, with an explanation for anything missing."""
 
-    def __init__(self, part: str, run: ChildRun | None, problem: str | None = None):
+    def __init__(self, part: str, run: ChildRun | None, problem: str | None = None, budget: float = 0.0,
+                 memory_limit: float = 0.0):
         self.part, self.run, self.problem = part, run, problem
+        self.budget, self.memory_limit = budget, memory_limit  # the part's CPU seconds and the child's memory, for messages
 
     def _why_missing(self, case: str) -> str:
         if self.problem:
@@ -136,19 +148,20 @@ class PartAnswers:
             return ("Your code's answers could not be used: the autograder refused what the process handed back: "
                     + "; ".join(self.run.refused) + ". Leave the grader's own files alone.")
         if not report:
-            detail = _ending(self.run)
+            detail = self._ending()
             return (f"Your notebook could not be loaded: the process {detail}. "
                     "Make sure top-level code does not exit or crash." + _refused(self.run) + _printed(self.run))
         running = next((c for c in self.run.report.get("running_order", []) if c not in report.get("finished", [])), None)
-        detail = _ending(self.run)
+        detail = self._ending()
         if running is None or running == case:
             return f"While running this check, your code {detail}." + _printed(self.run)
         return f"This check did not run: during an earlier check of this part your code {detail}."
 
     def _from_scratch(self, case: str) -> None:
-        helpers = (self.run.report.get("recurrent_helpers", {}) if self.run else {}).get(case)
+        layer = FROM_SCRATCH_LAYERS.get(self.part)
+        helpers = (self.run.report.get("recurrent_helpers", {}) if self.run and layer else {}).get(case)
         if helpers:
-            raise CheckFailed(not_from_scratch("MyRNN" if self.part == "rnn" else "MyLSTM", helpers, "when it ran"))
+            raise CheckFailed(not_from_scratch(layer, helpers, "when it ran"))
 
     def get(self, case: str, name: str):
         self._from_scratch(case)
@@ -173,6 +186,14 @@ class PartAnswers:
         self._from_scratch(case)
 
 
+    def _ending(self) -> str:
+        run = self.run
+        code = run.returncode if run.returncode is not None else 0
+        return ENDINGS[run.ending].format(wall=run.wall_seconds, cpu=run.cpu_seconds, memory=run.peak_memory_mb,
+                                          limit=self.memory_limit, signal=-code, code=code, budget=self.budget,
+                                          advice=CPU_ADVICE.get(self.part, LOOP_ADVICE))
+
+
 def not_from_scratch(layer: str, helpers: list[str], how: str) -> str:
     named = ", ".join(f"`{helper}`" for helper in helpers)
     return (f"`{layer}` uses {named} ({how}): the contract asks for this layer from scratch, so its tests give no "
@@ -180,10 +201,8 @@ def not_from_scratch(layer: str, helpers: list[str], how: str) -> str:
             "yourself; Keras's and TensorFlow's recurrent layers, cells and `rnn` loops are not allowed here.")
 
 
-def _ending(run: ChildRun) -> str:
-    code = run.returncode if run.returncode is not None else 0
-    return ENDINGS[run.ending].format(wall=run.wall_seconds, cpu=run.cpu_seconds, memory=run.peak_memory_mb,
-                                      signal=-code, code=code)
+def _reader_ending(run: ChildRun) -> str:
+    return PartAnswers("read", run, budget=READER_LIMITS.cpu_seconds, memory_limit=READER_LIMITS.memory_mb)._ending()
 
 
 def _printed(run: ChildRun) -> str:
@@ -220,8 +239,10 @@ def _digest_seed(*parts) -> int:
 class Session:
     """Everything one grading run knows; parts run lazily and at most once."""
 
-    def __init__(self, bundle: Bundle, submission_path: Path, workspace: Path | None = None):
+    def __init__(self, bundle: Bundle, submission_path: Path, workspace: Path | None = None, parts=None):
         self.bundle = bundle
+        self.selected = set(parts or PARTS)
+        self.available_cpus = available_cpus()
         self.workspace = workspace or Path(tempfile.mkdtemp(prefix="rnnkit-workspace-"))
         self.started = time.time()
         self.answers: dict[str, PartAnswers] = {}
@@ -253,7 +274,7 @@ class Session:
         report = run.report
         if not report:
             why = ("reading it crashed the Python parser: look for a very long line or deeply nested brackets"
-                   if run.ending in ("killed", "exited") else f"reading it {_ending(run)}")
+                   if run.ending in ("killed", "exited") else f"reading it {_reader_ending(run)}")
             raise SubmissionError(f"{self.shown_name} could not be read: {why}. Make sure it is your notebook as "
                                   "Jupyter or Colab saves it." + _refused(run))
         if report["problem"]:
@@ -296,37 +317,72 @@ class Session:
             accepted.update({name: ARRAY_SLACK * largest + 1024 for name in names})
         return Expect(arrays=accepted, report_schema=PART_REPORT_SCHEMA)
 
-    def limits(self, part: str) -> Limits:
+    def timeout_left(self) -> float:
+        """Seconds left before Gradescope's timeout, less what writing results.json needs."""
         config = self.bundle.config
-        budget = config["limits"][part]
-        remaining = config["deadline_seconds"] - (time.time() - self.started)
-        return Limits(cpu_seconds=budget["cpu_seconds"], wall_seconds=max(1.0, min(budget["wall_seconds"], remaining)),
-                      memory_mb=config["memory_mb"], threads=config["threads"])
+        return config["timeout_seconds"] - RESULTS_MARGIN_SECONDS - (time.time() - self.started)
+
+    def stage(self, part: str, cases) -> Stage:
+        """A part's budget: CPU seconds from the configuration, wall seconds from the CPU this machine gives."""
+        cpu = self.bundle.config["limits"][part]["cpu_seconds"]
+        return Stage(part, frozenset(cases), cpu, wall_allowance(cpu, self.available_cpus))
 
     def part(self, part: str) -> PartAnswers:
         if part not in self.answers:
-            self.answers[part] = self._run(part)
+            self._run_parts([p for p in PARTS if p in self.selected and p not in self.answers] or [part])
         return self.answers[part]
 
-    def _run(self, part: str) -> PartAnswers:
-        if self.problem:
-            return PartAnswers(part, None, self.problem)
-        layer = {"rnn": "MyRNN", "lstm": "MyLSTM"}.get(part)
-        if layer in self.recurrent_helpers:
-            return PartAnswers(part, None, not_from_scratch(layer, self.recurrent_helpers[layer], "in its code"))
-        limits = self.limits(part)
-        if limits.wall_seconds <= 1.0:
-            return PartAnswers(part, None, "This part was not graded: the earlier parts used up the autograder's time budget.")
-        specs, arrays = self.specs_and_arrays(part)
-        self.inputs[part] = arrays
-        job = {"chunks": [chunk.__dict__ for chunk in self.chunks], "specs": specs,
-               "seed": self.bundle.config["train_seed"], "threads": limits.threads}
-        started = time.time()
-        run = run_child(job, arrays, limits, workspace=self.workspace, expect=self.expect(part, specs))
-        self.phases[part] = {"start": started, "end": time.time(), "cpu": run.cpu_seconds}
-        run.report["running_order"] = [spec["id"] for spec in specs]
-        self.runs[part] = run
-        return PartAnswers(part, run)
+    def _run_parts(self, parts: list[str]) -> None:
+        """Every selected part in one child (one TensorFlow start-up), each part a stage with its own budget.
+
+        When the child is stopped in a part (time, memory, a crash), that part keeps the
+        reason, and a new child runs the parts after it.
+        """
+        pending = []
+        for part in parts:
+            layer = FROM_SCRATCH_LAYERS.get(part)
+            if self.problem:
+                self.answers[part] = PartAnswers(part, None, self.problem)
+            elif layer in self.recurrent_helpers:
+                self.answers[part] = PartAnswers(part, None, not_from_scratch(layer, self.recurrent_helpers[layer], "in its code"))
+            else:
+                pending.append(part)
+        while pending:
+            left = self.timeout_left()
+            if left < MIN_CHILD_SECONDS:
+                for part in pending:
+                    self.answers[part] = PartAnswers(part, None, "This part was not graded: the earlier parts used up "
+                                                                 "the time Gradescope gives the autograder.")
+                return
+            specs, arrays, stages, accepted = [], {}, [], {}
+            for part in pending:
+                part_specs, part_arrays = self.specs_and_arrays(part)
+                self.inputs[part] = part_arrays
+                specs += part_specs
+                arrays.update(part_arrays)
+                stages.append(self.stage(part, [spec["id"] for spec in part_specs]))
+                accepted.update(self.expect(part, part_specs).arrays)
+            config = self.bundle.config
+            limits = Limits(cpu_seconds=sum(stage.cpu_seconds for stage in stages),
+                            wall_seconds=min(sum(stage.wall_seconds for stage in stages), left),
+                            memory_mb=config["memory_mb"], threads=config["threads"])
+            job = {"chunks": [chunk.__dict__ for chunk in self.chunks], "specs": specs, "seed": config["train_seed"],
+                   "threads": limits.threads}
+            started = time.time()
+            run = run_child(job, arrays, limits, workspace=self.workspace, stages=stages,
+                            expect=Expect(arrays=accepted, report_schema=PART_REPORT_SCHEMA))
+            label = "+".join(pending)
+            self.phases[label] = {"start": started, "end": time.time(), "cpu": run.cpu_seconds}
+            self.runs[label] = run
+            run.report["running_order"] = [spec["id"] for spec in specs]
+            stopped = run.stage if run.ending != "finished" and run.report else None  # no report: loading failed, for all
+            for index, part in enumerate(pending):
+                self.answers[part] = PartAnswers(part, run, budget=stages[index].cpu_seconds, memory_limit=limits.memory_mb)
+                if part == stopped:
+                    pending = pending[index + 1:]
+                    break
+            else:
+                pending = []
 
     def expected(self, case: str, name: str):
         return self.bundle.expected[f"{case}:{name}"]

@@ -14,10 +14,12 @@ executes anything.
 from __future__ import annotations
 
 import ast
+import io
 import json
 import os
 import re
 import stat
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +38,7 @@ class SubmissionError(Exception):
 class Chunk:
     """One top-level statement to run, with where it came from (for tracebacks)."""
 
-    label: str  # "cell 7" or "language_model.py"
+    label: str  # "In [12]", "code cell 7" or "language_model.py"
     first_line: int  # line of the statement within that cell or file, 1-based
     source: str
 
@@ -140,13 +142,13 @@ def read_cells(path, name: str | None = None) -> list[tuple[str, str]]:
                 f"{shown} is not a readable notebook: it is not valid JSON ({error}). "
                 "Download it again from Jupyter or Colab (File > Download .ipynb) and resubmit."
             ) from None
-        except Exception as error:  # nbformat raises several types for malformed notebooks
-            raise SubmissionError(f"{shown} is not a readable notebook ({type(error).__name__}: {error}).") from None
-        cells = [
-            (f"cell {number}", cell.source)
-            for number, cell in enumerate(notebook.cells, start=1)
-            if cell.cell_type == "code"
-        ]
+        except Exception as error:  # nbformat raises several types for malformed notebooks; their texts may quote the file
+            raise SubmissionError(f"{shown} is not a readable notebook ({type(error).__name__}). Download it again from "
+                                  "Jupyter or Colab (File > Download .ipynb) and resubmit.") from None
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        # Name cells as Jupyter shows them: by execution count when the cell ran, else by position among code cells.
+        cells = [(f"In [{cell.execution_count}]" if isinstance(cell.get("execution_count"), int) else f"code cell {number}",
+                  cell.source) for number, cell in enumerate(code, start=1)]
         if not cells:
             raise SubmissionError(f"{shown} has no code cells.")
         return cells
@@ -155,13 +157,46 @@ def read_cells(path, name: str | None = None) -> list[tuple[str, str]]:
 
 
 _SHELL_OR_MAGIC = re.compile(r"^(\s*)([!%].*|\w+\s*=\s*[!%].*)$")
+_OPENING, _CLOSING = "([{", ")]}"
+
+
+def _ipython_rows(code: str) -> list[range] | None:
+    """The rows of each logical line that IPython reads as a shell or magic line (`!cmd`, `%magic`,
+    `x = !cmd`, `x = %magic`), found with Python's tokenizer, so that a `% 7` continuing an expression
+    inside brackets stays code; None when the cell does not tokenize."""
+    found, line, depth = [], [], 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            blank = token.type == tokenize.ERRORTOKEN and not token.string.strip()  # how 3.10 reports the blank before `!`
+            if blank or token.type in (tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING):
+                continue
+            if token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER) and depth == 0:
+                words = [t.string for t in line[:3]]
+                if words[:1] in (["!"], ["%"]) or (len(words) == 3 and line[0].type == tokenize.NAME
+                                                   and words[1] == "=" and words[2] in ("!", "%")):
+                    found.append(range(line[0].start[0], line[-1].end[0] + 1))
+                line = []
+                continue
+            depth += (token.string in _OPENING) - (token.string in _CLOSING)
+            line.append(token)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+    return found
 
 
 def _without_ipython_syntax(code: str) -> str:
     """Comment out `!pip …`, `%magic` and `x = !cmd` lines; a `%%` cell magic hides the whole cell."""
     if code.lstrip().startswith("%%"):
         return ""
-    return "\n".join(_SHELL_OR_MAGIC.sub(r"\1pass  # \2", line) for line in code.splitlines())
+    lines = code.splitlines()
+    rows = _ipython_rows(code)
+    if rows is None:  # a broken cell: the line-by-line rule, which its broken part loses anyway
+        return "\n".join(_SHELL_OR_MAGIC.sub(r"\1pass  # \2", line) for line in lines)
+    for logical in rows:
+        for row in logical:
+            indent = len(lines[row - 1]) - len(lines[row - 1].lstrip())
+            lines[row - 1] = lines[row - 1][:indent] + ("pass  # " if row == logical.start else "# ") + lines[row - 1][indent:]
+    return "\n".join(lines)
 
 
 def _is_graded(node: ast.stmt) -> bool:
