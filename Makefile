@@ -1,6 +1,6 @@
 # The life of the assignment, one target per stage:
 #   make stencil solution   author -> handout     (assignment/ -> stencil/, solution/)
-#   make autograder         build the Gradescope zip (dist/autograder.zip)
+#   make autograder         build the Gradescope zip (dist/autograder.zip); TIMEOUT=… if not Gradescope's 600 s
 #   make grade SUBMISSION=… RESULTS=…   grade one submission exactly as Gradescope would
 #   make test               this project's own tests
 #   make gradescope-check   grade three submissions on Gradescope's Ubuntu 22.04 image and limits (needs root)
@@ -46,7 +46,7 @@ stencil solution handout: $(STAMP)
 	$(PY) -m autograder.package.export_checker
 
 autograder: $(STAMP)
-	$(PY) -m autograder.package.build_zip --out dist/autograder.zip
+	$(PY) -m autograder.package.build_zip --out dist/autograder.zip $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 grade: autograder
 	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=<notebook, .py or folder> RESULTS=<results.json>"; exit 2; }

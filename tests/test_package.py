@@ -34,3 +34,31 @@ def test_setup_and_run_autograder_are_valid_bash_that_grade_with_the_judge():
     # `make grade` runs the same module, with another root.
     assert "-m autograder.grade --root /autograder" in run
     assert "\"-m\", \"autograder.grade\", \"--root\"" in (REPO / "autograder" / "package" / "local_grade.py").read_text()
+
+
+def test_answers_a_hair_apart_are_written_as_recorded(tmp_path):
+    """Another machine's float kernels may round the last digit otherwise: the rebuild must not change a byte."""
+    import numpy as np
+
+    from autograder.session import read_expected, write_expected
+
+    recorded = {"case:out0": np.array([[0.123456789, -1.5]], dtype=np.float32), "case:ids": np.arange(3)}
+    write_expected(tmp_path / "first.json", dict(recorded), {"case": {"kind": "Tensor"}})
+    previous = read_expected(tmp_path / "first.json")[0]
+    nudged = {"case:out0": recorded["case:out0"] * np.float32(1 + 3e-7), "case:ids": np.arange(3)}
+    write_expected(tmp_path / "again.json", nudged, {"case": {"kind": "Tensor"}}, previous=previous)
+    assert (tmp_path / "again.json").read_bytes() == (tmp_path / "first.json").read_bytes()
+    changed = {"case:out0": recorded["case:out0"] + 0.01, "case:ids": np.arange(3)}
+    write_expected(tmp_path / "changed.json", changed, {"case": {"kind": "Tensor"}}, previous=previous)
+    assert (tmp_path / "changed.json").read_bytes() != (tmp_path / "first.json").read_bytes()
+
+
+def test_the_zip_entries_are_regular_unix_files():
+    import stat
+    import zipfile
+
+    with zipfile.ZipFile(ZIP) as archive:
+        for entry in archive.infolist():
+            mode = entry.external_attr >> 16
+            assert entry.create_system == 3 and stat.S_ISREG(mode), entry.filename
+            assert stat.S_IMODE(mode) == (0o755 if entry.filename in ("setup.sh", "run_autograder") else 0o644), entry.filename

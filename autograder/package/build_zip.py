@@ -21,13 +21,14 @@ from pathlib import Path
 from autograder.cases import PARTS, make_case_set, output_names
 from autograder.grade import run_tests
 from autograder.sandbox import Expect, Limits, run_child
-from autograder.session import PART_REPORT_SCHEMA, write_expected
+from autograder.session import PART_REPORT_SCHEMA, read_expected, write_expected
 from autograder.submission import graded_chunks, read_cells
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINE = REPO / "autograder"
 PACKAGING = Path(__file__).parent
 REFERENCE = REPO / "solution" / "language_model.py"
+HIDDEN_EXPECTED = REPO / "solution" / "expected.json"
 DATA = {"train.txt": REPO / "stencil" / "data" / "train.txt", "vocab.txt": REPO / "stencil" / "data" / "vocab.txt",
         "hidden_test.txt": REPO / "solution" / "data" / "hidden_test.txt"}
 TENSOR_PARTS = [part for part in PARTS if part != "train"]
@@ -71,7 +72,11 @@ def build_bundle(bundle: Path, config: dict, data: dict) -> None:
     for name, path in data.items():
         shutil.copy(path, bundle / "data" / name)
     (bundle / "expected").mkdir()
-    write_expected(bundle / "expected" / "expected.json", *record_expected(REFERENCE, config.get("hidden_seed"), config["threads"]))
+    # The hidden answers recorded last time (kept with the reference, never shipped to students) keep the zip reproducible.
+    previous = read_expected(HIDDEN_EXPECTED)[0] if HIDDEN_EXPECTED.is_file() else {}
+    write_expected(bundle / "expected" / "expected.json", *record_expected(REFERENCE, config.get("hidden_seed"), config["threads"]),
+                   previous=previous)
+    shutil.copy(bundle / "expected" / "expected.json", HIDDEN_EXPECTED)
     # The list of graded tests, so that even a judge that fails early can list every test.
     (bundle / "expected" / "tests.json").write_text("[]")
     collected = run_tests(REPO, None, None, collect_only=True).collected  # the same test files, importable here
@@ -94,8 +99,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "dist" / "autograder.zip")
     parser.add_argument("--bundle", type=Path, default=REPO / "build" / "autograder")
+    parser.add_argument("--timeout", type=int, help="the assignment's timeout on Gradescope, in seconds (its settings "
+                        "allow up to 2400); the judge finishes before it (default: config.json's timeout_seconds, 600)")
     args = parser.parse_args(argv)
     config = json.loads((ENGINE / "config.json").read_text())
+    if args.timeout:
+        config["timeout_seconds"] = args.timeout
     build_bundle(args.bundle, config, DATA)
     write_zip(args.bundle, args.out)
     size = args.out.stat().st_size / 1e6

@@ -16,11 +16,13 @@ from pathlib import Path
 
 from autograder.grade import run_tests
 from autograder.package.build_zip import ENGINE, PACKAGING, REFERENCE, REPO, copy_engine, record_expected
-from autograder.session import write_expected
+from autograder.session import read_expected, write_expected
 
 
 def export(stencil: Path) -> None:
     checker = stencil / "checker"
+    recorded = checker / "expected" / "expected.json"
+    previous = read_expected(recorded)[0] if recorded.is_file() else {}
     shutil.rmtree(checker, ignore_errors=True)
     copy_engine(checker / "autograder")
     config = json.loads((ENGINE / "config.json").read_text())
@@ -29,7 +31,7 @@ def export(stencil: Path) -> None:
     config.update(data_dir="../data", evaluation_split="test.txt")
     (checker / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (checker / "expected").mkdir()
-    write_expected(checker / "expected" / "expected.json", *record_expected(REFERENCE, None, config["threads"]))
+    write_expected(recorded, *record_expected(REFERENCE, None, config["threads"]), previous=previous)
     collected = [meta for meta in run_tests(REPO, None, None, collect_only=True).collected if meta["public"]]
     (checker / "expected" / "tests.json").write_text(json.dumps(collected, indent=1) + "\n")
     shutil.copy(PACKAGING / "check.py", stencil / "check.py")
