@@ -18,7 +18,7 @@ def test_the_committed_checker_is_what_the_autograder_generates(tmp_path):
     generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     committed = sorted(p.relative_to(STENCIL) for p in (STENCIL / "checker").rglob("*")
                        if p.is_file() and "__pycache__" not in p.parts)
-    committed += [p.relative_to(STENCIL) for p in (STENCIL / "check.py", STENCIL / "requirements.txt")]
+    committed += [p.relative_to(STENCIL) for p in (STENCIL / "check.py", STENCIL / "requirements.txt", STENCIL / "CONTRACT.md")]
     assert generated == sorted(committed), "run `make stencil` and commit the result"
     for path in generated:
         if path.name == "expected.json":  # floats from TensorFlow: equal to the checks' precision
