@@ -591,8 +591,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
     try:
         out_dir = _lay_out(workdir, job, arrays, files or {}, ids)
         run = _Supervision(workdir, out_dir, limits, ids, cgroup, stages or []).run()
-        if run.ending == "finished":
-            _read_results(out_dir, run, ids, expect)
+        _read_results(out_dir, run, ids, expect)  # a child stopped late keeps the answers it saved before
         return run
     finally:
         if ids is not None:
@@ -710,7 +709,7 @@ class _Supervision:
             if self.cgroup is not None:
                 self.cgroup.kill()
             time.sleep(min(0.005 * 2 ** attempt, 0.1))
-            _reap(pids)
+            _reap([pid for pid in pids if pid != process.pid])  # Popen reaps its own, to keep the exit status
         else:
             self.run_record.refused.append("some of its processes could not be ended")
         process.wait()
