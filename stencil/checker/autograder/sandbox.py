@@ -374,9 +374,10 @@ def _tmpfs_temp_folders() -> list[str]:
     return [folder for folder in TEMP_FOLDERS if folder in tmpfs]
 
 
-def _owned_entries(folder: str, uid: int, most_entries: int = 100_000):
-    """Entries owned by `uid` in a shared writable folder and in the shared writable folders below it (no recursion)."""
-    pending, seen = [folder], 0
+def _entries_below(folders, descend, most_entries: int = 100_000):
+    """(entry, stat) of everything in `folders` and in the subfolders `descend(stat)` admits, walked without
+    recursion: a child may build a tree deeper than Python's stack."""
+    pending, seen = list(folders), 0
     while pending and seen < most_entries:
         try:
             entries = list(os.scandir(pending.pop()))
@@ -388,35 +389,22 @@ def _owned_entries(folder: str, uid: int, most_entries: int = 100_000):
                 info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if info.st_uid == uid:
-                yield entry, info
-            elif stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
+            yield entry, info
+            if stat.S_ISDIR(info.st_mode) and descend(info):
                 pending.append(entry.path)
 
 
-def _bytes_owned(folder: str, uid: int, most_entries: int = 100_000) -> int:
-    """Bytes the child's files take in `folder`, walked without recursion (a child may build a tree 3,000 deep)."""
-    total, seen = 0, 0
-    pending = []
-    for entry, info in _owned_entries(folder, uid):
-        total += info.st_blocks * 512
-        if stat.S_ISDIR(info.st_mode):
-            pending.append(entry.path)
-    while pending and seen < most_entries:
-        try:
-            entries = list(os.scandir(pending.pop()))
-        except OSError:
-            continue
-        for entry in entries:
-            seen += 1
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            total += info.st_blocks * 512
-            if stat.S_ISDIR(info.st_mode):
-                pending.append(entry.path)
-    return total
+def _owned_entries(folder: str, uid: int):
+    """Entries owned by `uid` in a shared writable folder and in the shared writable folders below it."""
+    shared = lambda info: info.st_uid != uid and info.st_mode & stat.S_IWOTH  # noqa: E731
+    return [(entry, info) for entry, info in _entries_below([folder], shared) if info.st_uid == uid]
+
+
+def _bytes_owned(folder: str, uid: int) -> int:
+    """Bytes the child's files take in `folder`, its own folders' contents included."""
+    owned = _owned_entries(folder, uid)
+    inside = _entries_below([entry.path for entry, info in owned if stat.S_ISDIR(info.st_mode)], lambda info: True)
+    return sum(info.st_blocks * 512 for _, info in [*owned, *inside])
 
 
 def remove_tree(path) -> None:
@@ -454,7 +442,7 @@ def _remove_files_of(uid: int) -> list[str]:
     """Delete what `uid` left in the shared temporary folders and System V IPC; the paths removed."""
     removed = []
     for folder in TEMP_FOLDERS:
-        for entry, info in list(_owned_entries(folder, uid)):
+        for entry, info in _owned_entries(folder, uid):
             remove_tree(entry.path)
             removed.append(entry.path)
     removed += _remove_ipc_of(uid)
@@ -591,8 +579,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
     try:
         out_dir = _lay_out(workdir, job, arrays, files or {}, ids)
         run = _Supervision(workdir, out_dir, limits, ids, cgroup, stages or []).run()
-        if run.ending == "finished":
-            _read_results(out_dir, run, ids, expect)
+        _read_results(out_dir, run, ids, expect)  # a child stopped late keeps the answers it saved before
         return run
     finally:
         if ids is not None:
@@ -710,7 +697,7 @@ class _Supervision:
             if self.cgroup is not None:
                 self.cgroup.kill()
             time.sleep(min(0.005 * 2 ** attempt, 0.1))
-            _reap(pids)
+            _reap([pid for pid in pids if pid != process.pid])  # Popen reaps its own, to keep the exit status
         else:
             self.run_record.refused.append("some of its processes could not be ended")
         process.wait()
