@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
+from autograder.diagnose import perplexity_mistake
 from autograder.feedback import CheckFailed
 
 HINT = ("perplexity = exp(mean over every position of the cross-entropy of the softmax of logits against labels); "
@@ -17,8 +18,11 @@ def expect_perplexity(perplexity, session, case):
         raise CheckFailed(f"perplexity should return a scalar; yours returned shape {np.shape(value)}. *Hint:* {HINT}")
     if not np.isfinite(value) or not np.isclose(float(value), expected, rtol=1e-4):
         shown = f"{expected:.6g}" if case.startswith("visible/") else "the reference's value"
+        given = session.inputs["perplexity"]
+        mistake = perplexity_mistake(float(value), given[f"{case}:labels"], given[f"{case}:logits"])
         raise CheckFailed(f"Your perplexity is {float(value):.6g}; expected {shown} "
-                          f"(relative error {abs(float(value) - expected) / expected:.2g}).\n\n*Hint:* {HINT}")
+                          f"(relative error {abs(float(value) - expected) / expected:.2g}).\n\n"
+                          + (f"{mistake}" if mistake else f"*Hint:* {HINT}"))
 
 
 @pytest.mark.public

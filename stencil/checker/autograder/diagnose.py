@@ -73,3 +73,32 @@ def lstm_step_mistake(h_actual, c_actual, x, h_prev, c_prev, W, U, b) -> str:
         if _close(h_actual, value):
             return f"Your c_t is right, but {mistake}."
     return "Your c_t is right, so the forget and remember modules work; look at the output module, h_t = o_t * tanh(c_t)."
+
+
+def _cross_entropy(labels, logits):
+    """Per-position sparse softmax cross-entropy, in float64."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=-1))
+    return log_norm - np.take_along_axis(shifted, np.asarray(labels)[..., None], axis=-1)[..., 0]
+
+
+def perplexity_mistake(value: float, labels, logits) -> str | None:
+    """The usual wrong ways to compute perplexity, recomputed from the case's inputs; the one the value equals."""
+    right = _cross_entropy(labels, logits)
+    as_probabilities = np.log(np.clip(np.asarray(logits, dtype=np.float64), 1e-7, 1 - 1e-7))  # from_logits=False
+    probabilities = np.exp(np.asarray(logits, np.float64) - np.log(np.exp(np.asarray(logits, np.float64)).sum(-1, keepdims=True)))
+    guesses = {
+        "takes the mean of exp(cross-entropy) over positions: perplexity is exp of the *mean* cross-entropy":
+            np.mean(np.exp(right)),
+        "leaves out the exp: the mean cross-entropy is the log of the perplexity": np.mean(right),
+        "sums the cross-entropy instead of averaging it": np.exp(np.sum(right)),
+        "treats the logits as probabilities: pass from_logits=True (the model returns unnormalised logits)":
+            np.exp(np.mean(_cross_entropy(labels, as_probabilities))),
+        "applies a softmax before a loss that already applies one: give the loss the raw logits":
+            np.exp(np.mean(_cross_entropy(labels, probabilities))),
+    }
+    for mistake, guess in guesses.items():
+        if np.isfinite(guess) and np.isclose(value, guess, rtol=1e-4, atol=1e-6):
+            return f"Your value is exactly what you get when the computation {mistake}."
+    return None

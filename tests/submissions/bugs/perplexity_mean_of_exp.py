@@ -1,5 +1,7 @@
 """My perplexity averages exp(loss) per position instead of taking the exp of the mean loss.
 
+expect-output: mean of exp
+
 expect-fail: perplexity
 """
 

@@ -1,5 +1,7 @@
 """My perplexity returns the mean cross-entropy and forgets the exp.
 
+expect-output: leaves out the exp
+
 expect-fail: perplexity
 """
 

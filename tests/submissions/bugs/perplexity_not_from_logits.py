@@ -1,5 +1,7 @@
 """My perplexity calls sparse_categorical_crossentropy without from_logits=True, treating the logits as probabilities.
 
+expect-output: from_logits=True
+
 expect-fail: perplexity
 """
 

@@ -1,5 +1,7 @@
 """My perplexity exponentiates the summed cross-entropy instead of its mean.
 
+expect-output: sums the cross-entropy
+
 expect-fail: perplexity
 """
 
