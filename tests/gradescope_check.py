@@ -276,6 +276,12 @@ def choose_release(forced: str | None) -> tuple[Release, str]:
 
 
 def root_folder(release: Release) -> Path:
+    """The cached roots hold the zip (hidden split, expected answers): closed to other users of this machine.
+
+    Inside the chroot, paths start at the root's own /, so the sandbox user there never traverses this folder.
+    """
+    CACHE.mkdir(parents=True, exist_ok=True)
+    CACHE.chmod(0o700)
     return CACHE / f"gradescope-root-{release.name}"
 
 
