@@ -119,7 +119,7 @@ def grading_record(session: Session) -> dict:
     children = {part: {"ending": run.ending, "wall_seconds": round(run.wall_seconds, 2), "cpu_seconds": round(run.cpu_seconds, 2),
                        "peak_memory_mb": round(run.peak_memory_mb, 1), "printed_bytes": run.printed_bytes,
                        "memory_guard": run.memory_guard, "oom_score_adj": run.oom_score_adj, "network": run.network,
-                       "stopped_in": run.stage if run.ending != "finished" else None, "refused": run.refused,
+                       "stopped_in": run.stage if run.ending != "finished" else None, "refused": run.refused, "uid": run.uid,
                        "cpu_seconds_by_part": {name: round(cpu, 2) for name, cpu in run.stage_cpu_seconds.items() if name != "all"}}
                 for part, run in session.runs.items()}
     return {"judge_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

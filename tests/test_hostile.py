@@ -85,9 +85,10 @@ def _leftovers(before: set, started: float) -> list[psutil.Process]:
     return found
 
 
-def files_of_sandbox_users() -> list[str]:
-    """Anything a sandbox user id owns where a child could write outside its own work folder: the shared
-    temporary folders and every folder in them that anyone may write to."""
+def files_of(uids) -> list[str]:
+    """Anything these sandbox user ids own where a child could write outside its own work folder: the shared
+    temporary folders and every folder in them that anyone may write to. (Only this grading's ids: the other
+    test worker may be grading another submission at the same time.)"""
     found, pending = [], list(TEMP_FOLDERS)
     while pending:
         try:
@@ -99,7 +100,7 @@ def files_of_sandbox_users() -> list[str]:
                 info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if info.st_uid in SANDBOX_USERS:
+            if info.st_uid in uids:
                 found.append(entry.path)
             elif stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
                 pending.append(entry.path)
@@ -107,20 +108,23 @@ def files_of_sandbox_users() -> list[str]:
 
 
 def containment_problems(results: dict) -> list[str]:
-    """What every hostile grading must leave true: a bounded judge, and nothing of the sandbox users on disk."""
+    """What every hostile grading must leave true: a bounded judge, and nothing of its sandbox users on disk."""
     problems = []
     record = results.get("extra_data", {})
     peak = record.get("judge_peak_memory_mb")
     if peak is None or peak > JUDGE_MEMORY_MB:
         problems.append(f"the judge's peak memory was {peak} MB (at most {JUDGE_MEMORY_MB} MB)")
-    left = files_of_sandbox_users()
+    children = record.get("children", {})
+    left = files_of({child["uid"] for child in children.values() if child.get("uid") is not None})
     if left:
         problems.append(f"files of the sandbox user left after grading: {left[:5]}")
         for path in left:
             subprocess.run(["rm", "-rf", path], check=False)
-    for part, child in record.get("children", {}).items():
+    for part, child in children.items():
         if child.get("oom_score_adj") != 1000:
             problems.append(f"{part}: the child's oom_score_adj was {child.get('oom_score_adj')}, not 1000")
+        if child.get("uid") not in SANDBOX_USERS:
+            problems.append(f"{part}: the child ran as uid {child.get('uid')}, not a sandbox user")
     return problems
 
 

@@ -101,6 +101,7 @@ class ChildRun:
     network: str = "open"  # "none" when the child got an empty network namespace
     stage: str | None = None  # the stage running when the child was stopped or ended
     stage_cpu_seconds: dict = field(default_factory=dict)  # CPU the judge measured in each stage
+    uid: int | None = None  # the user id it ran under (root only), for staff and the kit's own tests
     refused: list = field(default_factory=list)  # what the judge would not read, and why
 
 
@@ -579,6 +580,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
     try:
         out_dir = _lay_out(workdir, job, arrays, files or {}, ids)
         run = _Supervision(workdir, out_dir, limits, ids, cgroup, stages or []).run()
+        run.uid = ids[0] if ids else None
         _read_results(out_dir, run, ids, expect)  # a child stopped late keeps the answers it saved before
         return run
     finally:
