@@ -145,8 +145,9 @@ class PartAnswers:
     """The outputs of one part's probes, with an explanation for anything missing."""
 
     def __init__(self, part: str, run: ChildRun | None, problem: str | None = None, budget: float = 0.0,
-                 memory_limit: float = 0.0):
+                 memory_limit: float = 0.0, order: tuple = ()):
         self.part, self.run, self.problem = part, run, problem
+        self.order = order  # the case ids of the child's job, in the order it ran them
         self.budget, self.memory_limit = budget, memory_limit  # the part's CPU seconds and the child's memory, for messages
 
     def _why_missing(self, case: str) -> str:
@@ -164,7 +165,7 @@ class PartAnswers:
             detail = self._ending()
             return (f"Your notebook could not be loaded: the process {detail}. "
                     "Make sure top-level code does not exit or crash." + _refused(self.run) + _printed(self.run))
-        running = next((c for c in self.run.report.get("running_order", []) if c not in report.get("finished", [])), None)
+        running = next((c for c in self.order if c not in report.get("finished", [])), None)
         detail = self._ending()
         if running is None or running == case:
             return f"While running this check, your code {detail}." + _printed(self.run)
@@ -387,10 +388,10 @@ class Session:
             label = "+".join(pending)
             self.phases[label] = {"start": started, "end": time.time(), "cpu": run.cpu_seconds}
             self.runs[label] = run
-            run.report["running_order"] = [spec["id"] for spec in specs]
             stopped = run.stage if run.ending != "finished" and run.report else None  # no report: loading failed, for all
             for index, part in enumerate(pending):
-                self.answers[part] = PartAnswers(part, run, budget=stages[index].cpu_seconds, memory_limit=limits.memory_mb)
+                self.answers[part] = PartAnswers(part, run, budget=stages[index].cpu_seconds, memory_limit=limits.memory_mb,
+                                                 order=tuple(spec["id"] for spec in specs))
                 if part == stopped:
                     pending = pending[index + 1:]
                     break

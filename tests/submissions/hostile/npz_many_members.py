@@ -2,9 +2,9 @@
 
 no-points: windows
 expect-fail: windows
-hostile: at load time registers an atexit handler that replaces out/outputs.npz (after the runner's last save) with a stored zip of 20,000 one-element .npy members (about 2.5 MB); the old judge's np.load looks each name up in a list, so reading them is quadratic and takes about a minute of the judge's own time, outside any child limit (60,000 members: about ten minutes); a fixed judge refuses an npz with more members than it expects before reading any
+hostile: at load time registers an atexit handler that replaces out/outputs.npz (after the runner's last save) with a stored zip of 20,000 one-element .npy members (about 2.5 MB); the old judge's np.load looks each name up in a list, so reading them is quadratic and takes about a minute of the judge's own time, outside any child limit (60,000 members: about ten minutes); a fixed judge refuses an npz with more members (or more bytes) than it expects before reading any
 graded-parts: windows
-expect-output: (?i)refused.*members
+expect-output: (?i)refused
 """
 
 import numpy as np
