@@ -1,6 +1,7 @@
 """The anchors: the reference earns full marks, the stencil earns zero, and the file Gradescope reads is valid."""
 
 import json
+import re
 
 import jsonschema
 import pytest
@@ -20,6 +21,11 @@ def every_test_listed(results):
     assert all(len(test["output"]) < 100_000 for test in results["tests"]) and len(results["output"]) < 100_000
 
 
+def without_timing(feedback: str) -> str:
+    """Feedback less the CPU-seconds training took, the one figure that is measured, not computed."""
+    return re.sub(r"Training took \d+ of the", "Training took N of the", feedback)
+
+
 @pytest.mark.xdist_group("reference")
 def test_the_reference_notebook_gets_full_marks_every_time(grade):
     first = grade(REFERENCE_NOTEBOOK)
@@ -29,7 +35,8 @@ def test_the_reference_notebook_gets_full_marks_every_time(grade):
     assert first["score"] == 100
     assert first["leaderboard"][0]["name"] == "Test perplexity" and first["leaderboard"][0]["order"] == "asc"
     second = grade(REFERENCE_NOTEBOOK)
-    assert [(t["score"], t["output"]) for t in second["tests"]] == [(t["score"], t["output"]) for t in first["tests"]]
+    assert [(t["score"], without_timing(t["output"])) for t in second["tests"]] == \
+        [(t["score"], without_timing(t["output"])) for t in first["tests"]]
     assert second["leaderboard"] == first["leaderboard"] and second["output"] == first["output"]
 
 
