@@ -81,6 +81,7 @@ class Expect:
     arrays: dict = field(default_factory=dict)
     report_schema: dict = field(default_factory=lambda: {"type": "object"})
     report_bytes: int = 2_000_000
+    arrays_bytes: int = 64 * 2**20  # all arrays together: the judge's memory stays bounded whatever the names allow
 
 
 @dataclass
@@ -741,11 +742,12 @@ def _read_results(out_dir: Path, run: ChildRun, ids, expect: Expect) -> None:
         if report_file is not None:
             with report_file:
                 run.report = child_output.read_json(report_file, expect.report_schema)
-        max_bytes = sum(expect.arrays.values()) * 8 + 4096 * (len(expect.arrays) + 1)
+        max_bytes = expect.arrays_bytes + 4096 * (len(expect.arrays) + 1)
         arrays_file = child_output.open_regular(out_dir / "outputs.npz", owner, max_bytes)
         if arrays_file is not None:
             with arrays_file:
-                run.outputs = child_output.read_arrays(arrays_file, expect.arrays)
+                run.outputs, left_out = child_output.read_arrays(arrays_file, expect.arrays, expect.arrays_bytes)
+                run.refused.extend(left_out)
     except Refused as refusal:
         run.refused.append(str(refusal))
         run.outputs = {}

@@ -44,7 +44,7 @@ CPU_ADVICE = {
 LOOP_ADVICE = "Look for a loop that never ends, or work repeated far more often than needed."
 FROM_SCRATCH_LAYERS = {"rnn": "MyRNN", "lstm": "MyLSTM"}  # the parts whose layer must not use Keras's recurrent layers
 WEIGHTS = ("embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias")
-ARRAY_SLACK = 16  # a wrong answer may be bigger than the right one; this much bigger is still read, to say so
+ARRAY_SLACK = 16  # a wrong answer may be bigger than the right one (overlapping windows); still read, to say so
 
 # What the judge accepts in a child's report: every string it may show is bounded, and every
 # name it may print matches a plain pattern, so a report cannot inject Markdown or flood memory.
@@ -323,12 +323,13 @@ class Session:
             vocab_sz, width = specs[0]["vocab_sz"], self.bundle.config["max_width"]
             sizes = {"embedding": vocab_sz * width, "kernel": width * 4 * width, "recurrent_kernel": width * 4 * width,
                      "bias": 4 * width, "classifier_kernel": width * vocab_sz, "classifier_bias": vocab_sz}
-            return Expect(arrays={f"train:{name}": size for name, size in sizes.items()}, report_schema=PART_REPORT_SCHEMA)
+            return Expect(arrays={f"train:{name}": size for name, size in sizes.items()}, report_schema=PART_REPORT_SCHEMA,
+                          arrays_bytes=8 * sum(sizes.values()))
         accepted = {}
         for spec in specs:
             names = output_names(spec)
             largest = max((self.bundle.expected[name].size for name in names if name in self.bundle.expected), default=1)
-            accepted.update({name: ARRAY_SLACK * largest + 1024 for name in names})
+            accepted.update({name: max(ARRAY_SLACK * largest, 2**20) for name in names})
         return Expect(arrays=accepted, report_schema=PART_REPORT_SCHEMA)
 
     def timeout_left(self) -> float:
@@ -368,14 +369,17 @@ class Session:
                     self.answers[part] = PartAnswers(part, None, "This part was not graded: the earlier parts used up "
                                                                  "the time Gradescope gives the autograder.")
                 return
-            specs, arrays, stages, accepted = [], {}, [], {}
+            specs, arrays, stages, accepted, arrays_bytes = [], {}, [], {}, Expect().arrays_bytes
             for part in pending:
                 part_specs, part_arrays = self.specs_and_arrays(part)
                 self.inputs[part] = part_arrays
                 specs += part_specs
                 arrays.update(part_arrays)
                 stages.append(self.stage(part, [spec["id"] for spec in part_specs]))
-                accepted.update(self.expect(part, part_specs).arrays)
+                expected = self.expect(part, part_specs)
+                accepted.update(expected.arrays)
+                if part == "train":  # the tensor parts share the default cap; the trained weights come on top
+                    arrays_bytes += expected.arrays_bytes
             config = self.bundle.config
             limits = Limits(cpu_seconds=sum(stage.cpu_seconds for stage in stages),
                             wall_seconds=min(sum(stage.wall_seconds for stage in stages), left),
@@ -384,7 +388,7 @@ class Session:
                    "threads": limits.threads}
             started = time.time()
             run = run_child(job, arrays, limits, workspace=self.workspace, stages=stages,
-                            expect=Expect(arrays=accepted, report_schema=PART_REPORT_SCHEMA))
+                            expect=Expect(arrays=accepted, report_schema=PART_REPORT_SCHEMA, arrays_bytes=arrays_bytes))
             label = "+".join(pending)
             self.phases[label] = {"start": started, "end": time.time(), "cpu": run.cpu_seconds}
             self.runs[label] = run

@@ -34,8 +34,12 @@ def npz(path, **arrays):
 
 
 def read(path, accept=ACCEPT, owner=None, max_bytes=10_000_000):
+    """The arrays read, raising Refused for a whole refusal or for any single array left out."""
     with child_output.open_regular(path, owner, max_bytes) as file:
-        return child_output.read_arrays(file, accept)
+        arrays, left_out = child_output.read_arrays(file, accept, max_bytes)
+    if left_out:
+        raise Refused("; ".join(left_out))
+    return arrays
 
 
 def test_the_expected_arrays_are_read(tmp_path):
@@ -86,6 +90,13 @@ def test_an_object_array_never_reaches_pickle(tmp_path):
     np.savez(path, **{"case:inputs": np.array([{"a": 1}], dtype=object)})
     with pytest.raises(Refused, match="dtype object"):
         read(path)
+
+
+def test_one_oversized_array_costs_only_itself(tmp_path):
+    path = npz(tmp_path / "outputs.npz", **{"case:inputs": np.ones(500), "case:labels": np.ones(3)})
+    with child_output.open_regular(path, None, 10_000_000) as file:
+        arrays, left_out = child_output.read_arrays(file, ACCEPT, 10_000_000)
+    assert list(arrays) == ["case:labels"] and "case:inputs" in left_out[0]
 
 
 def test_an_unexpected_member_is_refused(tmp_path):

@@ -72,24 +72,31 @@ def _member_count(file, size: int) -> tuple[int, int]:
     return members, directory_bytes
 
 
-def read_arrays(file, accept: dict[str, int]) -> dict[str, np.ndarray]:
-    """Arrays of an .npz whose names are keys of `accept` and sizes at most its values (elements)."""
+def read_arrays(file, accept: dict[str, int], total_bytes: int) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Arrays of an .npz whose names are keys of `accept`, each of at most its value (elements), all together of at
+    most `total_bytes`; and why any single array was left out. Refused whole if the archive itself is not acceptable."""
     size = os.fstat(file.fileno()).st_size
     members, directory_bytes = _member_count(file, size)
     if members > len(accept) or directory_bytes > CENTRAL_DIRECTORY_BYTES_PER_MEMBER * max(members, 1):
         raise Refused(f"outputs.npz holds {members:,} members; at most {len(accept)} were expected")
-    arrays, budget = {}, sum(accept.values()) * 8
+    arrays, left_out, budget = {}, [], total_bytes
     with zipfile.ZipFile(file) as archive:
         for info in archive.infolist():
             name = info.filename[:-4] if info.filename.endswith(".npy") else None
             if name not in accept:
                 raise Refused(f"outputs.npz holds an unexpected member {info.filename[:80]!r}")
-            if info.file_size > accept[name] * 8 + 4096 or info.file_size > budget + 4096:
-                raise Refused(f"{name} is larger than the judge accepts")
+            if info.file_size > budget:
+                raise Refused(f"outputs.npz holds more than the {total_bytes:,} bytes the judge accepts")
+            if info.file_size > accept[name] * 8 + 4096:
+                left_out.append(f"{name} is larger than the judge accepts")
+                continue
             budget -= info.file_size
-            with archive.open(info) as member:
-                arrays[name] = _read_array(member, name, accept[name])
-    return arrays
+            try:
+                with archive.open(info) as member:
+                    arrays[name] = _read_array(member, name, accept[name])
+            except Refused as refusal:  # one unusable array costs only itself
+                left_out.append(str(refusal))
+    return arrays, left_out
 
 
 def _read_array(member, name: str, max_elements: int) -> np.ndarray:
