@@ -22,7 +22,7 @@ import numpy as np
 from autograder import data
 from autograder.cases import PARTS, make_case_set, output_names
 from autograder.feedback import CheckFailed, fenced
-from autograder.sandbox import ChildRun, Expect, Limits, Stage, available_cpus, run_child, wall_allowance
+from autograder.sandbox import ChildRun, Expect, Limits, Stage, cpu_share, run_child, wall_allowance
 from autograder.submission import (CANDIDATE_SUFFIXES, FROM_SCRATCH, Chunk, SubmissionError, find_submission,
                                    read_submission_bytes, shown_name)
 
@@ -256,7 +256,7 @@ class Session:
     def __init__(self, bundle: Bundle, submission_path: Path, workspace: Path | None = None, parts=None):
         self.bundle = bundle
         self.selected = set(parts or PARTS)
-        self.available_cpus = available_cpus()
+        self.cpu_share, self.cpu_share_source = cpu_share()
         self.workspace = workspace or Path(tempfile.mkdtemp(prefix="rnnkit-workspace-"))
         self.started = time.time()
         self.answers: dict[str, PartAnswers] = {}
@@ -340,7 +340,7 @@ class Session:
     def stage(self, part: str, cases) -> Stage:
         """A part's budget: CPU seconds from the configuration, wall seconds from the CPU this machine gives."""
         cpu = self.bundle.config["limits"][part]["cpu_seconds"]
-        return Stage(part, frozenset(cases), cpu, wall_allowance(cpu, self.available_cpus))
+        return Stage(part, frozenset(cases), cpu, wall_allowance(cpu, self.cpu_share))
 
     def part(self, part: str) -> PartAnswers:
         if part not in self.answers:

@@ -123,7 +123,7 @@ def grading_record(session: Session) -> dict:
                        "cpu_seconds_by_part": {name: round(cpu, 2) for name, cpu in run.stage_cpu_seconds.items() if name != "all"}}
                 for part, run in session.runs.items()}
     return {"judge_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "available_cpus": session.available_cpus, "children": children}
+            "cpu_share": session.cpu_share, "cpu_share_source": session.cpu_share_source, "children": children}
 
 
 def grade(root: Path, tags: set[str] | None = None) -> dict:
@@ -158,7 +158,7 @@ def grade(root: Path, tags: set[str] | None = None) -> dict:
                   f"peak memory {child['peak_memory_mb']:6.0f} MB ({child['memory_guard']})  "
                   f"printed {child['printed_bytes']:,} bytes" + (f"  refused: {'; '.join(child['refused'])}" if child["refused"] else ""))
         print(f"judge peak memory {results['extra_data']['judge_peak_memory_mb']:.0f} MB; "
-              f"{session.available_cpus:g} CPUs available to this container")
+              f"a child gets {session.cpu_share:g} of a CPU ({session.cpu_share_source})")
         first_child = min((phase["start"] for phase in session.phases.values()), default=time.time())
         phases = {"setup": {"start": started, "end": first_child, "cpu": setup_cpu}, **session.phases}
         print("phases " + json.dumps(phases))  # read by `make bench`

@@ -199,31 +199,45 @@ WALL_SLACK = 1.5  # a child may take this much longer than its CPU budget at the
 STARTUP_SECONDS = 30  # and this much more to start Python and TensorFlow on a cold page cache
 
 
-def available_cpus() -> float:
-    """The CPUs this container may use: its cgroup's quota (Gradescope gives 0.5) or, without one, its cores."""
-    quota = None
+def cgroup_cpu_quota() -> float | None:
+    """The CPUs this container's cgroup allows (Gradescope gives 0.5), when the cgroup filesystem shows it."""
     try:
         v2 = _mount_point("cgroup2")
         own = _own_cgroup(2)
         if v2 is not None and own is not None and (v2 / own.lstrip("/") / "cpu.max").exists():
             limit, period = (v2 / own.lstrip("/") / "cpu.max").read_text().split()
-            quota = None if limit == "max" else int(limit) / int(period)
-        else:
-            v1 = _mount_point("cgroup", "cpu")
-            with open("/proc/self/cgroup") as groups:
-                path = next(line.rstrip("\n").split(":", 2)[2] for line in groups if "cpu" in line.split(":")[1].split(","))
-            folder = v1 / path.lstrip("/")
-            limit, period = int((folder / "cpu.cfs_quota_us").read_text()), int((folder / "cpu.cfs_period_us").read_text())
-            quota = None if limit < 0 else limit / period
-    except (OSError, ValueError, StopIteration, TypeError):
-        quota = None
-    cores = len(os.sched_getaffinity(0))
-    return min(quota, cores) if quota else float(cores)
+            return None if limit == "max" else int(limit) / int(period)
+        v1 = _mount_point("cgroup", "cpu")
+        with open("/proc/self/cgroup") as groups:
+            path = next(line.rstrip("\n").split(":", 2)[2] for line in groups if "cpu" in line.split(":")[1].split(","))
+        folder = v1 / path.lstrip("/")
+        limit, period = int((folder / "cpu.cfs_quota_us").read_text()), int((folder / "cpu.cfs_period_us").read_text())
+        return None if limit < 0 else limit / period
+    except (OSError, ValueError, StopIteration, TypeError, AttributeError):
+        return None
 
 
-def wall_allowance(cpu_seconds: float, cpus: float) -> float:
-    """Wall seconds for a budget of CPU seconds: a single-threaded child gets at most one CPU, and at least its share."""
-    return cpu_seconds / min(max(cpus, 0.05), 1.0) * WALL_SLACK + STARTUP_SECONDS
+def cpu_share() -> tuple[float, str]:
+    """The share of one CPU a single-threaded child can count on now, and how it was known.
+
+    The cgroup's quota when it can be read. A container often cannot see its cgroup
+    (no cgroup filesystem inside), yet is throttled all the same; then the share is
+    measured: what a 0.3 s spin gets, which also sees a busy machine. Either way the
+    wall limits follow it, so a throttled or busy machine never costs a student points.
+    """
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        return min(quota, 1.0), "cgroup quota"
+    wall_start, cpu_start = time.monotonic(), time.process_time()
+    while time.monotonic() - wall_start < 0.3:
+        pass
+    measured = (time.process_time() - cpu_start) / (time.monotonic() - wall_start)
+    return round(min(max(measured, 0.05), 1.0), 2), "measured"
+
+
+def wall_allowance(cpu_seconds: float, share: float) -> float:
+    """Wall seconds for a budget of CPU seconds, at the share of one CPU a single-threaded child gets."""
+    return cpu_seconds / min(max(share, 0.05), 1.0) * WALL_SLACK + STARTUP_SECONDS
 
 
 # ---------------------------------------------------------------- memory: a cgroup of its own, or a watchdog
@@ -764,5 +778,5 @@ def become_subreaper() -> None:
         pass
 
 
-__all__ = ["Limits", "Stage", "Expect", "available_cpus", "wall_allowance", "ChildRun", "run_child", "processes_of", "SANDBOX_USERS", "SandboxUnavailable",
+__all__ = ["Limits", "Stage", "Expect", "cpu_share", "wall_allowance", "ChildRun", "run_child", "processes_of", "SANDBOX_USERS", "SandboxUnavailable",
            "become_subreaper", "child_python", "check_reachable"]
