@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 PASS, FAIL, NEUTRAL, LIMIT = "#2e7d32", "#c62828", "#4c72b0", "#6a1b9a"
 STYLE = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9, "axes.spines.top": False,
@@ -63,18 +64,18 @@ def points_per_part(parts: list[str], fractions: list[list[float]], maxima: list
         return _svg(figure, "points per part")
 
 
-def pass_rates(labels: list[str], rates: list[float], parts: list[str]) -> str:
+def pass_rates(numbers: list[str], rates: list[float], parts: list[str]) -> str:
+    """One bar per test, by test number, coloured by part (the table below the figure names the tests)."""
     with matplotlib.rc_context(STYLE):
-        figure, axes = _figure(6.5, 0.6 + 0.17 * len(labels))
+        figure, axes = _figure(max(6.5, 0.16 * len(numbers) + 1), 2.6)
         palette = {part: plt.get_cmap("tab10")(i % 10) for i, part in enumerate(dict.fromkeys(parts))}
-        positions = range(len(labels))[::-1]
-        axes.barh(list(positions), [100 * r for r in rates], color=[palette[p] for p in parts], height=0.75)
-        axes.set_yticks(list(positions), labels)
-        axes.set_xlim(0, 100)
-        axes.set_xlabel("% of graded submissions passing")
-        axes.tick_params(axis="y", labelsize=7)
-        handles = [matplotlib.patches.Patch(color=color, label=part) for part, color in palette.items()]
-        axes.legend(handles=handles, loc="lower right", fontsize=7, frameon=False)
+        axes.bar(range(len(numbers)), [100 * r for r in rates], color=[palette[p] for p in parts], width=0.75)
+        axes.set_xticks(range(len(numbers)), numbers, rotation=90, fontsize=7)
+        axes.set_xlim(-0.7, len(numbers) - 0.3)
+        axes.set_ylim(0, 100)
+        axes.set_ylabel("% passing")
+        handles = [Patch(color=color, label=part) for part, color in palette.items()]
+        axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.16), ncol=len(handles), fontsize=8, frameon=False)
         return _svg(figure, "pass rate of every test")
 
 

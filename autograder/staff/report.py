@@ -32,6 +32,7 @@ from autograder.staff.similarity import THRESHOLD, NGRAM, MIN_NGRAMS, Code, Sten
 CONFIG = Path(__file__).resolve().parents[1] / "config.json"
 FIXED_COLUMNS = ("sid", "name", "email", "submission_id", "total", "max_total", "test_perplexity", "ending")
 FINISHED = "finished"
+SIDE_BY_SIDE_PAIRS = 60  # the most similar pairs get their code shown; a page of hundreds would not open
 
 
 def h(value) -> str:
@@ -188,7 +189,7 @@ def scores_section(rows: list[Row], parts: list[str], subs: dict[str, Submission
     if parts:
         body += figures.points_per_part(parts, fractions, [maxima.get(part, 0.0) for part in parts])
         body += _table("parts", ["part", "points", "graded", "mean", "median", "full points"], table_rows,
-                       ["part", "num", "num", "num", "num", "num"])
+                       ["label", "num", "num", "num", "num", "num"])
     lede = (f"{len(rows)} submitters in {len({row.submission_id for row in rows})} submissions. "
             + (f"Total: mean {statistics.mean(totals):.1f}, median {statistics.median(totals):g} of {max_total:g}." if totals else ""))
     return _section("scores", "Scores", body, h(lede))
@@ -209,7 +210,7 @@ def tests_section(subs: dict[str, Submission]) -> str:
         return _section("tests", "Tests", "<p>No graded tests.</p>")
     rates = [passed[n] / graded[n] for n in order]
     parts = [str((seen[n].get("tags") or ["?"])[0]) for n in order]
-    figure = figures.pass_rates([f"{n} {str(seen[n].get('name', ''))[:48]}" for n in order], rates, parts)
+    figure = figures.pass_rates(order, rates, parts)
     rows = [[h(n), h(seen[n].get("name", "")), h(part), str(passed[n]), str(graded[n]), f"{100 * rate:.0f}%"]
             for n, part, rate in zip(order, parts, rates)]
     table = _table("tests", ["test", "name", "part", "passed", "graded", "pass rate"], rows,
@@ -307,9 +308,9 @@ def similarity_section(subs: dict[str, Submission]) -> str:
             f"code to be compared ({len(every)} pairs compared).")
     body = figures.similarity_histogram(every, THRESHOLD) if every else ""
     blocks = []
-    for pair in pairs:
+    for pair in pairs[:SIDE_BY_SIDE_PAIRS]:
         first, second = subs[pair.first], subs[pair.second]
-        rows = "".join(f'<tr class="{verdict}">{_code_cell(left, "left", verdict)}{_code_cell(right, "right", verdict)}</tr>'
+        rows = "".join(f'<tr>{_code_cell(left, "left", verdict)}{_code_cell(right, "right", verdict)}</tr>'
                        for left, right, verdict in side_by_side(first.code, second.code))
         blocks.append(
             f'<details class="pair" data-similarity="{pair.similarity:.3f}"><summary><span class="score">{pair.similarity:.2f}</span> '
@@ -317,6 +318,10 @@ def similarity_section(subs: dict[str, Submission]) -> str:
             f'<table class="code"><thead><tr><th>{h(first.who)}: {h(first.code.file_name)}</th>'
             f'<th>{h(second.who)}: {h(second.code.file_name)}</th></tr></thead><tbody>{rows}</tbody></table></details>')
     body += "".join(blocks) if blocks else "<p>No pair reaches the threshold.</p>"
+    if len(pairs) > SIDE_BY_SIDE_PAIRS:
+        body += "<h3>More pairs over the threshold</h3><ul>" + "".join(
+            f"<li>{pair.similarity:.2f}: {h(subs[pair.first].who)} ({h(pair.first)}) and {h(subs[pair.second].who)} "
+            f"({h(pair.second)})</li>" for pair in pairs[SIDE_BY_SIDE_PAIRS:]) + "</ul>"
     unreadable = [sub for sub in subs.values() if sub.unreadable]
     if unreadable:
         body += "<h3>Code not compared</h3><ul>" + "".join(
@@ -347,7 +352,7 @@ main { max-width: 1200px; margin: 0 auto; padding: 1rem 2rem 3rem; }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.5rem; margin: 1.2rem 0; }
 h2 { margin: .2rem 0 .4rem; font-size: 1.2rem; } h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
 .lede { color: var(--muted); margin-top: 0; }
-svg.figure { display: block; max-width: 100%; height: auto; margin: .6rem 0; }
+svg.figure { display: block; width: 100%; max-width: 720px; height: auto; margin: .6rem 0; }
 table { border-collapse: collapse; width: 100%; margin: .6rem 0; font-size: .9rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--bg); position: sticky; top: 2.4rem; }
