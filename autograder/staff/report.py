@@ -335,7 +335,7 @@ def submitters_section(rows: list[Row], parts: list[str]) -> str:
     cells = [[h(row.sid), h(row.name), h(row.email), h(row.submission_id), number(row.total), number(row.max_total),
               *[number(row.parts.get(part)) for part in parts], number(row.test_perplexity, 2), h(row.ending)] for row in rows]
     table = _table("submitters", ["sid", "name", "email", "submission", "total", "of", *parts, "test perplexity", "ending"],
-                   cells, ["sid", "name", "email", "submission", "total", "max", *[f"part part-{h(p)}" for p in parts],
+                   cells, ["sid", "name", "email", "submission", "total", "max", *["num" for _ in parts],
                            "perplexity", "ending"])
     return _section("submitters", "Every submitter", table, "As in grades.csv.")
 
@@ -352,11 +352,11 @@ main { max-width: 1200px; margin: 0 auto; padding: 1rem 2rem 3rem; }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.5rem; margin: 1.2rem 0; }
 h2 { margin: .2rem 0 .4rem; font-size: 1.2rem; } h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
 .lede { color: var(--muted); margin-top: 0; }
-svg.figure { display: block; width: 100%; max-width: 720px; height: auto; margin: .6rem 0; }
+svg.figure { display: block; max-width: 100%; height: auto; margin: .6rem 0; }
 table { border-collapse: collapse; width: 100%; margin: .6rem 0; font-size: .9rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--bg); position: sticky; top: 2.4rem; }
-td.num, td.total, td.max, td.part, td.perplexity, td.count, td.rate, td.passed, td.graded { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, td.total, td.max, td.perplexity, td.count, td.rate, td.passed, td.graded { text-align: right; font-variant-numeric: tabular-nums; }
 details { margin: .5rem 0; } summary { cursor: pointer; color: var(--accent); }
 details.pair { border: 1px solid var(--line); border-radius: 6px; padding: .4rem .8rem; }
 details.pair summary { color: var(--ink); } .score { font-weight: 700; color: #c62828; margin-right: .4rem; }
