@@ -88,7 +88,7 @@ def perplexities(values: list[float], threshold: float) -> str:
         axes.scatter(shown, spread, s=22, c=[PASS if v <= threshold else FAIL for v in shown], alpha=0.75, linewidths=0)
         axes.axvline(threshold, color="black", linestyle="--", linewidth=1)
         axes.annotate(f"threshold {threshold:g}", (threshold, 0.42), xytext=(4, 0), textcoords="offset points", fontsize=8)
-        if shown and max(shown) / max(min(shown), 1e-9) > 8:
+        if shown and min(shown) > 0 and max(shown) / min(shown) > 8:
             axes.set_xscale("log")
         low, high = min(shown + [threshold]), max(shown + [threshold])
         axes.set_xlim(low / 1.15, high * 1.15)

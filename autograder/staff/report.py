@@ -94,6 +94,15 @@ class Submission:
         return [(part, child) for part, child in self.children.items()
                 if isinstance(child, dict) and child.get("ending") != FINISHED]
 
+    def cpu_by_part(self) -> dict[str, float]:
+        found = {}
+        for child in self.children.values():
+            by_part = child.get("cpu_seconds_by_part") if isinstance(child, dict) else None
+            for part, cpu in (by_part.items() if isinstance(by_part, dict) else []):
+                if _float(cpu) is not None:
+                    found[str(part)] = _float(cpu)
+        return found
+
     def child_total(self, key: str) -> float:
         return sum(_float(child.get(key)) or 0.0 for child in self.children.values() if isinstance(child, dict))
 
@@ -282,11 +291,12 @@ def grading_section(subs: dict[str, Submission], config: dict) -> str:
     rows = [[h(sub.who), h(sub.id), number(_float(sub.results.get("execution_time")), 1), number(sub.child_total("cpu_seconds"), 1),
              number(sub.child_peak("peak_memory_mb"), 0),
              number(_float((sub.results.get("extra_data") or {}).get("judge_peak_memory_mb")), 0),
+             h(", ".join(f"{part} {number(cpu, 1)}" for part, cpu in sub.cpu_by_part().items())),
              h("; ".join(f"{part}: {child.get('ending')}" for part, child in sub.children.items() if isinstance(child, dict)))]
             for sub in graded]
     body += "<details><summary>Every grading</summary>" + _table(
-        "gradings", ["submitters", "submission", "wall s", "child CPU s", "peak child MB", "judge peak MB", "children"], rows,
-        ["who", "submission", "num", "num", "num", "num", "endings"]) + "</details>"
+        "gradings", ["submitters", "submission", "wall s", "child CPU s", "peak child MB", "judge peak MB", "CPU s by part",
+                     "children"], rows, ["who", "submission", "num", "num", "num", "num", "by-part", "endings"]) + "</details>"
     lede = (f"Memory limit per child {memory_limit:g} MB; CPU-second budgets per part: {limits}; "
             f"Gradescope timeout {config.get('timeout_seconds', '?')} s. Purple: a child hit a limit.")
     return _section("grading", "Grading time and memory", body, h(lede))
