@@ -1,6 +1,6 @@
 """The class report (autograder/staff/report.py), built from real gradings and rendered in headless Chromium.
 
-The module grades six submissions of the zoo with the judge (five on one part each, one
+The module grades seven submissions of the zoo with the judge (six on one part each, one
 notebook on every part, with training), lays out OUT as the bulk grading does
 (results/<id>.json, grades.csv, submitters.json), writes the report and loads it in
 Debian's chromium (`make test` installs it) with --dump-dom. The checks read the page as
@@ -42,8 +42,11 @@ CLASS = [
     ("1004", "hostile/rnn_call_eats_memory.py", "rnn", [("s05", "Barbara Liskov", "barbara@example.edu")]),
     ("1005", "bugs/windows_labels_not_shifted.py", "windows", [("s06", f"Eve {HOSTILE}", f"eve{HOSTILE}@example.edu")]),
     ("1006", "notebooks/correct_with_experiments.ipynb", None, [("s07", "Donald Knuth", "don@example.edu")]),
+    ("1007", "bugs/hparams_zero_epochs.py", "train", [("s08", "Ken Thompson", "ken@example.edu")]),
 ]
-HOSTILE_ID, MEMORY_ID, CORRECT_ID = "1005", "1004", "1006"
+HOSTILE_ID, MEMORY_ID, CORRECT_ID, UNTRAINED_ID = "1005", "1004", "1006", "1007"
+FIGURES = {"score distribution", "points per part", "pass rate of every test", "test perplexity against the threshold",
+           "diagnosed mistakes", "grading time and memory", "similarity of every pair"}
 
 
 def _folder(root: Path, sid: str, zoo: str) -> Path:
@@ -178,7 +181,7 @@ def test_the_page_renders_offline_with_its_figures(report):
     page, dom, screenshot = report
     assert page.name == "report.html"
     assert "Class report" in "".join(dom.text)
-    assert dom.tags.get("svg", 0) >= 7, dom.tags  # scores, parts, tests, perplexity, mistakes, time/memory, similarity
+    assert {attrs.get("aria-label") for tag, attrs in dom.attributes if tag == "svg"} == FIGURES
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for tag, attrs in dom.attributes:
         assert tag not in ("script", "link", "iframe", "img", "object"), (tag, attrs)
@@ -250,13 +253,17 @@ def test_without_labels_the_diagnosis_sentences_are_recognised(graded_class):
 
 
 def test_limits_and_perplexity_come_from_the_gradings(report, graded_class):
-    _, _, graded = graded_class
+    out, _, graded = graded_class
     _, dom, _ = report
-    limits = dom.rows("limits")
-    assert any(row["submission"] == MEMORY_ID and row["ending"] == "memory" for row in limits), limits
-    assert all(row["submission"] != CORRECT_ID for row in limits)
-    perplexities = {row["submission"]: float(row["perplexity"]) for row in dom.rows("perplexities")}
-    assert perplexities == {CORRECT_ID: pytest.approx(_test_perplexity(graded[CORRECT_ID]), abs=0.01)}
+    limits = {(row["submission"], row["child"]): row["ending"] for row in dom.rows("limits")}
+    assert limits == {(sid, part): child["ending"] for sid, results in graded.items()
+                      for part, child in results["extra_data"]["children"].items() if child["ending"] != "finished"}
+    assert limits[(MEMORY_ID, "rnn")] == "memory"
+    perplexities = {row["submission"]: (float(row["perplexity"]), row["reached"]) for row in dom.rows("perplexities")}
+    with open(out / "grades.csv", newline="") as file:
+        expected = {row["submission_id"]: float(row["test_perplexity"]) for row in csv.DictReader(file) if row["test_perplexity"]}
+    assert {sid: value for sid, (value, _) in perplexities.items()} == pytest.approx(expected, abs=0.01)
+    assert perplexities[UNTRAINED_ID][1] == "no"  # an untrained model is far above the threshold
     gradings = {row["submission"]: row for row in dom.rows("gradings")}
     assert set(gradings) == set(graded)
 
