@@ -252,6 +252,15 @@ def test_without_labels_the_diagnosis_sentences_are_recognised(graded_class):
     assert diagnosed(json.loads(json.dumps(graded[CORRECT_ID]))) == {}
 
 
+def test_a_diagnosis_label_in_extra_data_comes_first(graded_class):
+    _, _, graded = graded_class
+    results = json.loads(json.dumps(graded["1002"]))
+    failed = [test for test in results["tests"] if test["status"] == "failed"]
+    for test in failed:
+        test["extra_data"] = {"diagnosis": "swapped gates"}
+    assert diagnosed(results) == {"swapped gates": [test["number"] for test in failed]}
+
+
 def test_limits_and_perplexity_come_from_the_gradings(report, graded_class):
     out, _, graded = graded_class
     _, dom, _ = report

@@ -133,7 +133,8 @@ def jaccard(first: frozenset, second: frozenset) -> float:
 
 def similar_pairs(codes: dict[str, Code]) -> tuple[list[Pair], list[float]]:
     """Pairs at or above THRESHOLD, most similar first, and every compared pair's similarity (for the histogram)."""
-    grams = {sid: code.ngrams() for sid, code in codes.items()}
+    numbered: dict[tuple, int] = {}  # sets of ints intersect far faster than sets of tuples, whose hashes are not cached
+    grams = {sid: frozenset(numbered.setdefault(gram, len(numbered)) for gram in code.ngrams()) for sid, code in codes.items()}
     grams = {sid: found for sid, found in grams.items() if len(found) >= MIN_NGRAMS}
     pairs, every = [], []
     for first, second in combinations(sorted(grams), 2):
