@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import STENCIL_NOTEBOOK, SUBMISSIONS, grade_submission, strict_json
+from conftest import STENCIL_NOTEBOOK, SUBMISSIONS, grade_submission
 
 from autograder.staff import similarity
 from autograder.staff.diagnoses import diagnosed
@@ -183,6 +183,7 @@ def test_the_page_renders_offline_with_its_figures(report):
     assert "Class report" in "".join(dom.text)
     assert {attrs.get("aria-label") for tag, attrs in dom.attributes if tag == "svg"} == FIGURES
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "mathdefault" not in page.read_text()  # tick labels as text, not unrendered mathtext
     for tag, attrs in dom.attributes:
         assert tag not in ("script", "link", "iframe", "img", "object"), (tag, attrs)
         for name in ("src", "href"):

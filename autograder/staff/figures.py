@@ -8,13 +8,13 @@ into the SVG. Each figure gets its own id salt, so ids never clash on one page.
 from __future__ import annotations
 
 import io
-import math
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 PASS, FAIL, NEUTRAL, LIMIT = "#2e7d32", "#c62828", "#4c72b0", "#6a1b9a"
 STYLE = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9, "axes.spines.top": False,
@@ -29,6 +29,14 @@ def _svg(figure, name: str) -> str:
     text = buffer.getvalue()
     svg = text[text.index("<svg"):]
     return svg.replace("<svg ", f'<svg role="img" aria-label="{name}" class="figure" ', 1)
+
+
+def _log_scale(axes, which: str) -> None:
+    """A log axis labelled 10, 100, 1000 (its default labels are mathtext, which is off)."""
+    getattr(axes, f"set_{which}scale")("log")
+    axis = getattr(axes, f"{which}axis")
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _figure(width: float, height: float):
@@ -89,7 +97,7 @@ def perplexities(values: list[float], threshold: float) -> str:
         axes.axvline(threshold, color="black", linestyle="--", linewidth=1)
         axes.annotate(f"threshold {threshold:g}", (threshold, 0.42), xytext=(4, 0), textcoords="offset points", fontsize=8)
         if shown and min(shown) > 0 and max(shown) / min(shown) > 8:
-            axes.set_xscale("log")
+            _log_scale(axes, "x")
         low, high = min(shown + [threshold]), max(shown + [threshold])
         axes.set_xlim(low / 1.15, high * 1.15)
         axes.set_ylim(-0.5, 0.55)
@@ -137,10 +145,6 @@ def similarity_histogram(values: list[float], threshold: float) -> str:
         axes.set_xlim(0, 1)
         axes.set_xlabel("similarity of own code (Jaccard of token 6-grams)")
         axes.set_ylabel("pairs")
-        if values and max(values) > 0 and len(values) > 50:
-            axes.set_yscale("log")
+        if len(values) > 50:
+            _log_scale(axes, "y")
         return _svg(figure, "similarity of every pair")
-
-
-def finite(values) -> list[float]:
-    return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
