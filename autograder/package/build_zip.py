@@ -56,7 +56,9 @@ def record_expected(reference: Path, hidden_seed: int | None, threads: int) -> t
 
 
 def copy_engine(target: Path) -> None:
-    shutil.copytree(ENGINE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "package", "config.json", "requirements.txt"))
+    # staff/ (bulk grading, class report) runs on a TA's machine: neither Gradescope nor students need it
+    shutil.copytree(ENGINE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "package", "staff", "config.json",
+                                                                   "requirements.txt"))
 
 
 def build_bundle(bundle: Path, config: dict, data: dict) -> None:
