@@ -56,7 +56,9 @@ def record_expected(reference: Path, hidden_seed: int | None, threads: int) -> t
 
 
 def copy_engine(target: Path) -> None:
-    shutil.copytree(ENGINE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "package", "config.json", "requirements.txt"))
+    """The judge's code, without what only builds it (package) or only staff run (staff: bulk grading of an export)."""
+    shutil.copytree(ENGINE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "package", "staff", "config.json",
+                                                                  "requirements.txt"))
 
 
 def build_bundle(bundle: Path, config: dict, data: dict) -> None:

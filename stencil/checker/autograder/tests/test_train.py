@@ -16,6 +16,7 @@ import pytest
 from gradescope_utils.autograder_utils.decorators import leaderboard, number, partial_credit, tags, visibility, weight
 
 from autograder import data, evaluate
+from autograder.evaluate import PERPLEXITY_POINTS, PERPLEXITY_TEST, perplexity_points
 from autograder.feedback import CheckFailed
 from autograder.session import WEIGHTS
 
@@ -68,21 +69,6 @@ def test_train_returns_the_mean_loss_of_each_epoch(training, session, test_perpl
                           f"its cross-entropy on held-out text is {measured:.2f} nats. Return the mean of the batch losses "
                           "of each epoch (sparse softmax cross-entropy, from logits).")
     print(f"Epoch losses: {', '.join(f'{loss:.3f}' for loss in losses)}; held-out cross-entropy {measured:.3f} nats.")
-
-
-PERPLEXITY_POINTS = 18
-PERPLEXITY_TEST = "6.2"  # its number: staff re-score it from the recorded perplexity under another threshold
-
-
-def perplexity_points(perplexity: float | None, threshold: float, until: float | None, points: float) -> float:
-    """Points for a test perplexity: all at or under the threshold, then falling linearly to none at `until` (if set)."""
-    if perplexity is None or not np.isfinite(perplexity):
-        return 0.0
-    if perplexity <= threshold:
-        return float(points)
-    if until and perplexity < until:
-        return round(points * (until - perplexity) / (until - threshold), 2)
-    return 0.0
 
 
 @pytest.mark.public
