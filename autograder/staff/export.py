@@ -147,10 +147,10 @@ def _stage_zip(export: Path, staging: Path, notes: list[str], budget: _Budget) -
         members = []
         for info in archive.infolist():
             relative = _safe_relative(info.filename.rstrip("/") if info.is_dir() else info.filename)
-            mode = info.external_attr >> 16
+            kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the zip was not made on Unix
             if relative is None:
                 budget.refuse(info.filename, "an absolute or climbing path")
-            elif mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            elif kind not in (0, stat.S_IFREG, stat.S_IFDIR):
                 budget.refuse(info.filename, "a link or special file")
             else:
                 members.append((relative, info))

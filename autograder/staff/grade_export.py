@@ -109,10 +109,10 @@ def grade_all(out: Path, submissions, runner, zip_path: Path) -> tuple[dict[str,
     for key, submission in submissions.items():
         if submission.folder is None and key not in graded:
             message = "Not graded: the export holds no files for this submission."
-            record(key, bulk.Grading(bulk.lost_results(manifest, message), bulk.MISSING, "the export has no folder for it"))
+            record(key, bulk.Grading(bulk.lost_results(manifest, message), bulk.MISSING))  # the export's note says why
     todo = {key: submission.folder for key, submission in submissions.items() if key not in graded}
-    if len(graded):
-        print(f"{len(graded)} submission(s) already graded in {out}; grading {len(todo)}", flush=True)
+    if graded:
+        print(f"{len(graded)} submission(s) already graded in {out}, {len(todo)} left", flush=True)
     if not todo:
         return graded, endings, 0
     print(f"grading {len(todo)} submission(s) on {runner.describe()}, timeout {timeout:g} s each", flush=True)
@@ -143,15 +143,16 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, help="judges at once (default: the machine's CPUs and GiB of memory)")
     parser.add_argument("--threshold", type=float, help="re-score the perplexity test under this threshold")
     parser.add_argument("--scheduler", help="grade on Dask: tcp://host:port (a running cluster) or local:N (N workers here)")
-    parser.add_argument("--zip", type=Path, default=ZIP, help=argparse.SUPPRESS)  # the kit's own tests build it elsewhere
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.workers is not None and args.scheduler:
+        parser.error("--workers is for local grading; a Dask cluster has its own workers")
     if args.scheduler and not (args.scheduler.startswith("tcp://") or
                                (args.scheduler.startswith("local:") and args.scheduler[6:].isdigit() and int(args.scheduler[6:]) > 0)):
         parser.error("--scheduler is tcp://host:port or local:N")
-    if not args.zip.is_file():
-        print(f"{args.zip} is missing: run `make autograder` first (`make grade-export` does)", file=sys.stderr)
+    if not ZIP.is_file():
+        print(f"{ZIP} is missing: run `make autograder` first (`make grade-export` does)", file=sys.stderr)
         return 2
     close_checkout()
     out = args.out.resolve()
@@ -172,11 +173,11 @@ def main(argv=None) -> int:
                                            for key, submission in sorted(submissions.items())})
     runner = bulk.runner_for(args.scheduler, args.workers)
     try:
-        graded, endings, newly = grade_all(out, submissions, runner, args.zip.resolve())
+        graded, endings, newly = grade_all(out, submissions, runner, ZIP)
     finally:
         runner.close()
     if args.threshold is not None:
-        _, config = bulk.bundle_config(args.zip)
+        _, config = bulk.bundle_config(ZIP)
         until = config.get("perplexity_partial_credit_until")
         graded = {key: regrade.rescore(results, args.threshold, until) for key, results in graded.items()}
         print(f"perplexity test re-scored under threshold {args.threshold:g} (configured: {config['perplexity_threshold']:g})")

@@ -1,8 +1,8 @@
 """The regrade diff against what Gradescope recorded, and the perplexity test re-scored under another threshold.
 
 Re-scoring grades nothing again: the judge records each submission's test perplexity
-in results.json's extra_data, and the perplexity test's own scoring function
-(autograder/tests/test_train.py) turns it into points under the threshold asked for.
+in results.json's extra_data, and the scoring function the perplexity test itself uses
+(autograder/evaluate.py perplexity_points) turns it into points under the threshold asked for.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from autograder.staff.export import Submission
 from autograder.staff.grades import number_key, points, submitters, write_csv
-from autograder.tests.test_train import PERPLEXITY_TEST, perplexity_points
+from autograder.evaluate import PERPLEXITY_TEST, perplexity_points
 
 COLUMNS = ["sid", "name", "email", "submission_id", "old", "new", "delta", "flipped"]
 SAME = 1e-6
@@ -37,7 +37,7 @@ def rescore(results: dict, threshold: float, until: float | None) -> dict:
 
 def flipped_tests(recorded: list[dict] | None, tests: list[dict]) -> list[str]:
     """Tests whose score changed, matched by number (then by name), as `number name: old→new`."""
-    if recorded is None:
+    if not recorded:  # Gradescope recorded a score but no tests: nothing to compare test by test
         return []
     by_number = {test["number"]: test for test in recorded if test["number"]}
     by_name = {test["name"]: test for test in recorded if test["name"]}
