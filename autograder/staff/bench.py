@@ -46,14 +46,17 @@ def run(export: Path, out: Path, workers: int) -> dict:
     if code != 0:
         raise SystemExit(f"grading with {workers} worker(s) failed (exit {code}); see {out}")
     endings = json.loads((out / "endings.json").read_text())
-    memory = []
+    memory, scores = [], []
     for path in (out / "results").glob("*.json"):
-        extra = json.loads(path.read_text()).get("extra_data") or {}
+        results = json.loads(path.read_text())
+        scores.append(results["score"])
+        extra = results.get("extra_data") or {}
         children = [child["peak_memory_mb"] for child in extra.get("children", {}).values()]
         memory.append(extra.get("judge_peak_memory_mb", 0) + max(children, default=0))
     return {"workers": workers, "wall_seconds": wall, "per_hour": len(endings) * 3600 / wall,
             "cpu_seconds": (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime),
-            "endings": sorted({ending["ending"] for ending in endings.values()}), "worker_memory_mb": max(memory, default=0)}
+            "endings": sorted({ending["ending"] for ending in endings.values()}), "worker_memory_mb": max(memory, default=0),
+            "scores": sorted(scores)}
 
 
 def main(argv=None) -> int:
@@ -73,7 +76,8 @@ def main(argv=None) -> int:
             print(f"{workers} worker(s): {done['wall_seconds']:.0f} s wall, {done['per_hour']:.1f} submissions/hour, "
                   f"speed-up {done['per_hour'] / figures[0]['per_hour']:.2f}x, {done['cpu_seconds'] / args.copies:.0f} CPU-s "
                   f"per submission, {done['worker_memory_mb']:.0f} MB per worker (judge + largest child), "
-                  f"endings {', '.join(done['endings'])}", flush=True)
+                  f"endings {', '.join(done['endings'])}, scores {', '.join(f'{score:g}' for score in done['scores'])} "
+                  "(a score below the reference's means a child ran out of wall time on a busy machine)", flush=True)
     print(f"load average at the end {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
     return 0
 

@@ -165,19 +165,24 @@ def _stage_zip(export: Path, staging: Path, notes: list[str], budget: _Budget) -
             if not FOLDER.match(inside.parts[0]) or len(inside.parts) < 2:
                 notes.append(f"{str(inside)[:120]!r} is not inside a submission_<id> folder: ignored")
                 continue
-            if not budget.take(str(inside), info.file_size):
-                continue
             target = staging.joinpath(*inside.parts)
             if target.exists():
                 budget.refuse(str(inside), "the export names it twice")
                 continue
-            content = _read_member(archive, info, MAX_FILE_BYTES, None)
+            content = _read_member(archive, info, MAX_FILE_BYTES, None)  # never more than the cap, whatever the header says
             if content is None:
-                budget.refuse(str(inside), "it cannot be read from the zip, or is larger than its header says")
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            target.write_bytes(content)
+                budget.refuse(str(inside), f"it cannot be read from the zip, or is over {MAX_FILE_BYTES:,} bytes")
+            elif budget.take(str(inside), len(content)):
+                _stage(target, content, str(inside), budget)
     return metadata
+
+
+def _stage(target: Path, content: bytes, shown: str, budget: "_Budget") -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target.write_bytes(content)
+    except OSError as error:  # a name too long for this file system, say
+        budget.refuse(shown, f"it cannot be written here ({error.strerror})")
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, most: int, notes: list[str] | None) -> bytes | None:
@@ -229,9 +234,7 @@ def _stage_folder(export: Path, staging: Path, notes: list[str], budget: _Budget
                 if content is None:
                     budget.refuse(str(inside), "it cannot be read")
                     continue
-                target = staging.joinpath(*inside.parts)
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                target.write_bytes(content)
+                _stage(staging.joinpath(*inside.parts), content, str(inside), budget)
     return metadata
 
 
