@@ -69,3 +69,10 @@ def test_the_locks_are_roots_alone():
     with sandbox._sandbox_ids():
         assert sandbox.SANDBOX_ID_LOCKS.stat().st_mode & 0o077 == 0
         assert sandbox.SANDBOX_ID_LOCKS.parent.stat().st_mode & 0o077 == 0
+
+
+def test_without_a_place_for_locks_a_lone_judge_still_grades(monkeypatch, tmp_path):
+    (tmp_path / "run").write_text("a file where the lock folder would go, as a read-only /run refuses it")
+    monkeypatch.setattr(sandbox, "SANDBOX_ID_LOCKS", tmp_path / "run" / "rnnkit" / "sandbox-ids")
+    with sandbox._sandbox_ids() as ids:
+        assert ids[0] in sandbox.SANDBOX_USERS
