@@ -2,6 +2,7 @@
 #   make stencil solution   author -> handout     (assignment/ -> stencil/, solution/)
 #   make autograder         build the Gradescope zip (dist/autograder.zip); TIMEOUT=… if not Gradescope's 600 s
 #   make grade SUBMISSION=… RESULTS=…   grade one submission exactly as Gradescope would
+#   make grade-export EXPORT=… OUT=…     grade a Gradescope export; WORKERS=, THRESHOLD=, SCHEDULER= (tcp://… or local:N)
 #   make test               this project's own tests
 #   make gradescope-check   grade three submissions on Gradescope's Ubuntu 22.04 image and limits (needs root)
 #   make calibrate          train the reference over seeds to set the perplexity threshold
@@ -28,10 +29,10 @@ SUBMISSION ?=
 RESULTS ?= results.json
 SEEDS ?= 5
 
-.PHONY: help venv data stencil solution handout autograder browser grade test gradescope-check calibrate clean
+.PHONY: help venv data stencil solution handout autograder browser grade grade-export test gradescope-check calibrate clean
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
 $(STAMP): requirements-dev.txt autograder/requirements.txt
 	$(BASE_PYTHON) autograder/package/environment.py --venv $(VENV) --requirements requirements-dev.txt
@@ -51,6 +52,11 @@ autograder: $(STAMP)
 grade: autograder
 	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=<notebook, .py or folder> RESULTS=<results.json>"; exit 2; }
 	$(PY) -m autograder.package.local_grade --zip dist/autograder.zip --submission "$(SUBMISSION)" --results "$(RESULTS)"
+
+grade-export: autograder
+	@test -n "$(EXPORT)" -a -n "$(OUT)" || { echo "usage: make grade-export EXPORT=<export .zip or folder> OUT=<folder> [WORKERS=n] [THRESHOLD=x] [SCHEDULER=tcp://host:port|local:n]"; exit 2; }
+	$(PY) -m autograder.staff.grade_export --export "$(EXPORT)" --out "$(OUT)" $(if $(WORKERS),--workers $(WORKERS)) \
+		$(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
 
 test: autograder browser
 	$(PY) -m pytest tests -n 2 --dist loadgroup

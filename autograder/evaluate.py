@@ -9,6 +9,8 @@ the sandbox. The forward pass streams over windows in float32, so the judge's
 memory does not grow with the test split or the model's width.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,3 +108,18 @@ def windows(ids: np.ndarray, window_sz: int):
     """Non-overlapping windows and next-token labels, the remainder dropped (the contract's make_windows)."""
     count = max(len(ids) - 1, 0) // window_sz
     return ids[:count * window_sz].reshape(count, window_sz), ids[1:count * window_sz + 1].reshape(count, window_sz)
+
+
+PERPLEXITY_POINTS = 18
+PERPLEXITY_TEST = "6.2"  # the test that scores it (tests/test_train.py); staff re-score it under another threshold
+
+
+def perplexity_points(perplexity: float | None, threshold: float, until: float | None, points: float) -> float:
+    """Points for a test perplexity: all at or under the threshold, then falling linearly to none at `until` (if set)."""
+    if perplexity is None or not np.isfinite(perplexity):
+        return 0.0
+    if perplexity <= threshold:
+        return float(points)
+    if until and perplexity < until:
+        return round(points * (until - perplexity) / (until - threshold), 2)
+    return 0.0

@@ -20,6 +20,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import json
+import math
 import resource
 import sys
 import time
@@ -122,8 +123,10 @@ def grading_record(session: Session) -> dict:
                        "stopped_in": run.stage if run.ending != "finished" else None, "refused": run.refused, "uid": run.uid,
                        "cpu_seconds_by_part": {name: round(cpu, 2) for name, cpu in run.stage_cpu_seconds.items() if name != "all"}}
                 for part, run in session.runs.items()}
+    perplexity = session.test_perplexity
     return {"judge_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "cpu_share": session.cpu_share, "cpu_share_source": session.cpu_share_source, "children": children}
+            "cpu_share": session.cpu_share, "cpu_share_source": session.cpu_share_source, "children": children, "problem": session.problem,
+            "test_perplexity": perplexity if perplexity is not None and math.isfinite(perplexity) else None}
 
 
 def grade(root: Path, tags: set[str] | None = None) -> dict:

@@ -13,7 +13,9 @@ folders is deleted. Only data comes back, read by `child_output` as untrusted.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import resource
@@ -140,10 +142,27 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
+SANDBOX_ID_LOCKS = Path("/run/rnnkit/sandbox-ids")  # root's alone: one lock file per id, held while a child has it
+
+
+@contextlib.contextmanager
 def _sandbox_ids():
-    """A user and group id no process has, or None when we are not root (then there is no privilege separation)."""
+    """A user and group id no process has and no other judge holds, or None when we are not root (no privilege separation).
+
+    Judges grading side by side on one machine (staff's bulk grading) each kill every
+    process of their child's id and delete its files: two children sharing an id would
+    end each other. So an id is reserved by an exclusive flock on its own lock file,
+    held until the child is gone and cleaned up; the kernel drops it if the judge dies.
+    """
     if os.geteuid() != 0:
-        return None
+        yield None
+        return
+    try:
+        SANDBOX_ID_LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
+        SANDBOX_ID_LOCKS.parent.chmod(0o700)
+        locking = True
+    except OSError:  # a read-only /run: one judge per machine (as on Gradescope) needs no lock to be alone
+        locking = False
     busy = set()
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -151,12 +170,34 @@ def _sandbox_ids():
                 busy.add(int(_status(name)["Uid"][0]))
             except (OSError, ValueError, KeyError):
                 pass
-    offset = secrets.randbelow(len(SANDBOX_USERS))  # two judges starting together rarely pick alike
+    offset = secrets.randbelow(len(SANDBOX_USERS))  # judges starting together rarely try the same ids first
     for index in range(len(SANDBOX_USERS)):
         uid = SANDBOX_USERS[(offset + index) % len(SANDBOX_USERS)]
-        if uid not in busy:
-            return uid, uid
+        if uid in busy:
+            continue
+        lock = _lock(uid) if locking else None
+        if lock == -1:
+            continue
+        try:
+            if processes_of(uid):  # started since the scan, or left by a judge that died: not ours to take
+                continue
+            yield uid, uid
+            return
+        finally:
+            if lock is not None:
+                os.close(lock)
     raise RuntimeError("no free sandbox user id")
+
+
+def _lock(uid: int) -> int:
+    """A descriptor holding the exclusive lock on `uid`'s lock file, or -1 when another judge holds it."""
+    lock = os.open(SANDBOX_ID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        return -1
+    return lock
 
 
 def child_python() -> Path:
@@ -587,23 +628,23 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
     `workspace` is a folder of the judge's own (traversable, not writable, by others) for the child's work folder.
     `stages` give parts of the work budgets of their own; `limits` then caps the whole.
     """
-    ids = _sandbox_ids()
-    if ids is not None:
-        check_reachable()
-    workdir = Path(tempfile.mkdtemp(prefix="child-", dir=workspace))
-    cgroup = _Cgroup.create(limits.memory_mb)
-    try:
-        out_dir = _lay_out(workdir, job, arrays, files or {}, ids)
-        run = _Supervision(workdir, out_dir, limits, ids, cgroup, stages or []).run()
-        run.uid = ids[0] if ids else None
-        _read_results(out_dir, run, ids, expect)  # a child stopped late keeps the answers it saved before
-        return run
-    finally:
+    with _sandbox_ids() as ids:
         if ids is not None:
-            _remove_files_of(ids[0])
-        if cgroup is not None:
-            cgroup.remove()
-        remove_tree(workdir)
+            check_reachable()
+        workdir = Path(tempfile.mkdtemp(prefix="child-", dir=workspace))
+        cgroup = _Cgroup.create(limits.memory_mb)
+        try:
+            out_dir = _lay_out(workdir, job, arrays, files or {}, ids)
+            run = _Supervision(workdir, out_dir, limits, ids, cgroup, stages or []).run()
+            run.uid = ids[0] if ids else None
+            _read_results(out_dir, run, ids, expect)  # a child stopped late keeps the answers it saved before
+            return run
+        finally:
+            if ids is not None:
+                _remove_files_of(ids[0])
+            if cgroup is not None:
+                cgroup.remove()
+            remove_tree(workdir)
 
 
 class _Supervision:

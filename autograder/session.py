@@ -269,6 +269,7 @@ class Session:
         self.runs: dict[str, ChildRun] = {}
         self.inputs: dict[str, dict] = {}  # each part's case arrays, for diagnoses
         self.phases: dict[str, dict] = {}  # wall-clock start/end and CPU of each phase, for `make bench`
+        self.test_perplexity: float | None = None  # measured by the judge, kept for staff to re-score under another threshold
         try:
             found = find_submission(submission_path)
             self.shown_name = shown_name(found.name)

@@ -56,9 +56,9 @@ def record_expected(reference: Path, hidden_seed: int | None, threads: int) -> t
 
 
 def copy_engine(target: Path) -> None:
-    # staff/ (bulk grading, class report) runs on a TA's machine: neither Gradescope nor students need it
+    """The judge's code, without what only builds it (package) or only staff run (staff: bulk grading of an export)."""
     shutil.copytree(ENGINE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "package", "staff", "config.json",
-                                                                   "requirements.txt"))
+                                                                  "requirements.txt"))
 
 
 def build_bundle(bundle: Path, config: dict, data: dict) -> None:

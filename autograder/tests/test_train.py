@@ -16,6 +16,7 @@ import pytest
 from gradescope_utils.autograder_utils.decorators import leaderboard, number, partial_credit, tags, visibility, weight
 
 from autograder import data, evaluate
+from autograder.evaluate import PERPLEXITY_POINTS, PERPLEXITY_TEST, perplexity_points
 from autograder.feedback import CheckFailed
 from autograder.session import WEIGHTS
 
@@ -36,6 +37,7 @@ def test_perplexity(training, session):
     started, cpu = time.time(), time.process_time()
     value = evaluate.perplexity(model, inputs, labels)
     session.phases["evaluation"] = {"start": started, "end": time.time(), "cpu": time.process_time() - cpu}
+    session.test_perplexity = float(value)
     return value
 
 
@@ -70,9 +72,9 @@ def test_train_returns_the_mean_loss_of_each_epoch(training, session, test_perpl
 
 
 @pytest.mark.public
-@partial_credit(18)
+@partial_credit(PERPLEXITY_POINTS)
 @leaderboard("Test perplexity", "asc")
-@number("6.2")
+@number(PERPLEXITY_TEST)
 @tags("train")
 @visibility("visible")
 def test_trained_model_reaches_the_perplexity_threshold(test_perplexity, training, session, set_score=None,
@@ -87,14 +89,15 @@ def test_trained_model_reaches_the_perplexity_threshold(test_perplexity, trainin
               "so a slow or busy machine does not matter.")
     advice = ("Check that `train` updates the weights every batch (optimizer.apply_gradients), and tune HPARAMS (more "
               "epochs or a larger learning rate) within the time budget.")
-    if np.isfinite(test_perplexity) and test_perplexity <= threshold:
-        set_score(18)
+    points = perplexity_points(test_perplexity, threshold, until, PERPLEXITY_POINTS)
+    if points == PERPLEXITY_POINTS:
+        set_score(points)
         print(f"Test perplexity {test_perplexity:.1f} (threshold {threshold:g}). {timing}")
-    elif until and np.isfinite(test_perplexity) and test_perplexity < until:
-        fraction = (until - test_perplexity) / (until - threshold)
-        set_score(round(18 * fraction, 2))
+    elif points > 0:
+        set_score(points)
         print(f"Your trained model's test perplexity is {test_perplexity:.1f}: full points need at most {threshold:g}, "
-              f"and points fall linearly to none at {until:g}, so this earns {fraction:.0%} of them. {advice} {timing}")
+              f"and points fall linearly to none at {until:g}, so this earns {points / PERPLEXITY_POINTS:.0%} of them. "
+              f"{advice} {timing}")
     else:
         raise CheckFailed(f"Your trained model's test perplexity is {test_perplexity:.1f}; it must be at most "
                           f"{threshold:g}. {advice} {timing}")
