@@ -1,7 +1,8 @@
 """Check your work with the autograder's visible tests: the same checks and messages as on Gradescope.
 
-In the notebook:   from check import check
+In the notebook:   from check import check, time_training
                    check("rnn")            # or check() for every part
+                   time_training()         # one epoch with your HPARAMS, projected against the budget
 From a terminal:   python check.py [language_model.ipynb] [windows rnn lstm lm perplexity train]
 
 Your code runs in a separate process, exactly as when Gradescope grades it; only
@@ -60,32 +61,50 @@ def _environment_problem(finished) -> str:
             "then restart the kernel. What the checker printed:\n\n```\n" + (finished.stderr or finished.stdout)[-2000:] + "\n```")
 
 
-def check(*parts, notebook=None) -> dict:
-    """Run the visible tests of `parts` (all by default) on your code; print the feedback and return the results."""
-    unknown = [part for part in parts if part not in PARTS]
-    if unknown:
-        raise ValueError(f"unknown part(s) {unknown}; choose from {', '.join(PARTS)}")
+def _run_judge(module: str, arguments: list, notebook, result_name: str):
+    """Run one of the judge's commands on your code, as Gradescope lays it out; what it printed and the JSON it wrote."""
     with tempfile.TemporaryDirectory(prefix="check-") as folder:
         root = Path(folder)
         (root / "source").symlink_to(CHECKER, target_is_directory=True)
         (root / "submission").mkdir()
         _write_submission(root / "submission", notebook)
         # The judge runs in a process of its own, as on Gradescope: it ends and reaps every process it starts.
-        finished = subprocess.run([sys.executable, "-m", "autograder.grade", "--root", str(root), "--tags", ",".join(parts or PARTS)],
+        finished = subprocess.run([sys.executable, "-m", module, "--root", str(root), *arguments],
                                   cwd=CHECKER, capture_output=True, text=True)
-        results_path = root / "results" / "results.json"
-        results = json.loads(results_path.read_text()) if results_path.is_file() else None
-    if finished.returncode != 0 or results is None:
-        text, results = _environment_problem(finished), {"tests": [], "score": 0}
-    else:
-        text = _report(results)
+        result_path = root / "results" / result_name
+        result = json.loads(result_path.read_text()) if result_path.is_file() else None
+    return finished, (result if finished.returncode == 0 else None)
+
+
+def _show(text: str, result: dict):
+    """Markdown in a notebook (returning None: a returned dict would be printed again under it), plain text in a terminal."""
     if _kernel_cells() is not None:
         from IPython.display import Markdown, display
 
         display(Markdown(text))
-        return None  # the report is shown; a returned dict would be printed again under it
+        return None
     print(_plain(text))
-    return results
+    return result
+
+
+def check(*parts, notebook=None) -> dict:
+    """Run the visible tests of `parts` (all by default) on your code; print the feedback and return the results."""
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown:
+        raise ValueError(f"unknown part(s) {unknown}; choose from {', '.join(PARTS)}")
+    finished, results = _run_judge("autograder.grade", ["--tags", ",".join(parts or PARTS)], notebook, "results.json")
+    if results is None:
+        return _show(_environment_problem(finished), {"tests": [], "score": 0})
+    return _show(_report(results), results)
+
+
+def time_training(notebook=None) -> dict:
+    """Train your model for one epoch with your HPARAMS as Gradescope does (one thread, CPU-seconds counted),
+    and project your HPARAMS["epochs"] epochs against the training budget: does it fit, and if not, what to change."""
+    finished, estimate = _run_judge("autograder.training_time", [], notebook, "training_time.json")
+    if estimate is None:
+        return _show(_environment_problem(finished), {})
+    return _show(estimate["message"], estimate)
 
 
 def _plain(markdown: str) -> str:
