@@ -77,7 +77,7 @@ def test_lstm_call_matches_keras_lstm(lstm, session, options):
 @tags("lstm")
 @visibility("visible")
 @pytest.mark.parametrize("kind", ["inputs", "W", "U", "b"],
-                         ids=lambda kind: f"with respect to {kind if kind == 'inputs' else 'the ' + kind + ' weights'}")
+                         ids=lambda kind: "with respect to " + ("inputs" if kind == "inputs" else ", ".join(f"{kind}_{g}" for g in LSTM_GATES)))
 def test_lstm_gradients_through_time(lstm, session, kind):
     """Backpropagation through the whole window gives the reference's gradients"""
     names = ["inputs"] if kind == "inputs" else [f"{kind}_{g}" for g in LSTM_GATES]

@@ -26,13 +26,13 @@ def expect_call(answers, session, case, layer):
         answers.require(case)
     except CheckFailed as failure:
         without_state = case.replace("init1", "init0")
-        works = answers.ran_cleanly(without_state)
+        works_without = answers.ran_cleanly(without_state)
         # A state in the wrong form (a list where a tensor was expected, or the reverse) fails in a concat or an unpacking.
-        if spec["initial_state"] and answers.raised(case) and (works or STATE_FORM_ERROR.search(answers.error(case))):
-            works = ("the same call without an `initial_state` works, so look at how `call` reads `initial_state`. "
-                     if works else "")
+        if spec["initial_state"] and answers.raised(case) and (works_without or STATE_FORM_ERROR.search(answers.error(case))):
+            compared = ("the same call without an `initial_state` works, so look at how `call` reads `initial_state`. "
+                        if works_without else "")
             form = initial_state_form(layer, spec["state_as_list"])
-            raise failure.adding(f"*Hint:* {works}{form.sentence}", form.label) from None
+            raise failure.adding(f"*Hint:* {compared}{form.sentence}", form.label) from None
         raise
     public = case.startswith("visible/")
     names = RETURNED[layer] if session.expected_info(case)["kind"] in ("list", "tuple") else ["outputs"]
