@@ -21,6 +21,7 @@ import numpy as np
 
 from autograder import data
 from autograder.cases import PARTS, make_case_set, output_names
+from autograder.diagnose import numpy_in_graph
 from autograder.feedback import CheckFailed, fenced
 from autograder.sandbox import ChildRun, Expect, Limits, Stage, available_cpus, run_child, wall_allowance
 from autograder.submission import (CANDIDATE_SUFFIXES, FROM_SCRATCH, Chunk, SubmissionError, find_submission,
@@ -206,7 +207,10 @@ class PartAnswers:
         self._from_scratch(case)
 
     def _missing(self, case: str) -> CheckFailed:
-        return CheckFailed(self._why_missing(case), self.diagnosis if self.problem else None)
+        if self.problem:
+            return CheckFailed(self._why_missing(case), self.diagnosis)
+        named = numpy_in_graph(self.error(case))
+        return CheckFailed(self._why_missing(case), named and named.label)
 
 
     def _ending(self) -> str:
@@ -252,7 +256,8 @@ def _explain_error(trace: str, load_notes: list[str]) -> str:
         return text + ("\n\nWhile loading your code:\n" + fenced("\n".join(related)[-1500:]) if related else "")
     if "NotImplementedError" in trace:
         return "This part is still a TODO: it raised NotImplementedError.\n" + fenced(trace[-1000:])
-    return "Your code raised an error:\n" + fenced(trace)
+    named = numpy_in_graph(trace)
+    return "Your code raised an error:\n" + fenced(trace) + (f"\n\n*Hint:* {named.sentence}" if named else "")
 
 
 def _digest_seed(*parts) -> int:

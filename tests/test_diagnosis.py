@@ -83,3 +83,9 @@ def test_every_parametrized_test_name_is_in_words():
         assert not re.search(r"\b(seq|state|init)\d|-", name.rsplit("[", 1)[1]), name
     assert option_words({"return_sequences": False, "return_state": True, "initial_state": True}) == \
         "last output only, with final state, given initial state"
+
+
+def test_numpy_in_a_tf_function_is_named_as_a_cut_tape():
+    trace = "AttributeError: in user code: ... 'SymbolicTensor' object has no attribute 'numpy'"
+    assert diagnose.numpy_in_graph(trace).label == "tape-cut"
+    assert diagnose.numpy_in_graph("ValueError: shapes (2, 3) and (4, 5) not aligned") is None

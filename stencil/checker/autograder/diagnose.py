@@ -136,6 +136,16 @@ def tape_cut(missing: list[str], where: str) -> Diagnosis:
         "only (`tf.stack`, `tf.concat`, `@`)."))
 
 
+def numpy_in_graph(trace: str) -> Diagnosis | None:
+    """`.numpy()` on a symbolic tensor: inside a tf.function, where it fails instead of silently cutting the tape."""
+    if "object has no attribute 'numpy'" not in trace:
+        return None
+    return Diagnosis("tape-cut", (
+        "`.numpy()` works only on eager tensors: inside a `tf.function` (such as a compiled training step) a tensor "
+        "has no value yet, and where it works `.numpy()` cuts the gradient tape anyway. Use TensorFlow operations on "
+        "tensors only (`tf.stack`, `tf.concat`, `@`) in `call` and `step`."))
+
+
 def initial_state_form(layer: str, as_list: bool) -> Diagnosis:
     if layer == "lstm":
         return Diagnosis("initial-state-form", "Here `initial_state` is the list `[h_0, c_0]`: unpack it with "

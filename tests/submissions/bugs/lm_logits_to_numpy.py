@@ -1,7 +1,7 @@
 """My LanguageModel.call returns the classifier's output as a numpy array (.numpy()), which cuts the gradient tape.
 
-Not confined to one part, and cannot be: the train part trains this LanguageModel.call, and no gradient
-reaches any weight, so training cannot update the model.
+Not confined to one part, and cannot be: the train part trains this LanguageModel.call inside a
+tf.function, where .numpy() fails (and outside one, no gradient would reach any weight).
 
 expect-output: cuts the gradient tape
 

@@ -1,4 +1,4 @@
-"""My MyLSTM.call with return_state returns [outputs, c_T, h_T]: the two states in the wrong order.
+r"""My MyLSTM.call with return_state returns [outputs, c_T, h_T]: the two states in the wrong order.
 
 expect-output: \[outputs, h_T, c_T\]
 

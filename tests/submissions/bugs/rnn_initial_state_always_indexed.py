@@ -1,4 +1,4 @@
-"""My MyRNN.call always takes initial_state[0], which breaks when the initial state comes as a bare (B, units) tensor.
+r"""My MyRNN.call always takes initial_state[0], which breaks when the initial state comes as a bare (B, units) tensor.
 
 expect-output: a bare `\(B, units\)` tensor
 

@@ -1,4 +1,4 @@
-"""I count windows as len(ids) // window_sz, so when the length is a multiple of window_sz the labels cannot be reshaped.
+r"""I count windows as len(ids) // window_sz, so when the length is a multiple of window_sz the labels cannot be reshaped.
 
 expect-output: Expected \d+ windows
 
