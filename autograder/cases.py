@@ -30,13 +30,21 @@ def option_id(options: dict) -> str:
     return "seq{:d}-state{:d}-init{:d}".format(options["return_sequences"], options["return_state"], options["initial_state"])
 
 
+def option_words(options: dict) -> str:
+    """The options as a student reads them in a test's name."""
+    return ", ".join(["every step's output" if options["return_sequences"] else "last output only",
+                      "with final state" if options["return_state"] else "without final state",
+                      "given initial state" if options["initial_state"] else "zero initial state"])
+
+
 def _normal(rng, *shape, scale=0.5):
     return (scale * rng.standard_normal(shape)).astype(np.float32)
 
 
 def _window_cases(rng, visible):
     if visible:
-        lengths = {"demo": (23, 5)}
+        # A length that is a multiple of window_sz shows a count of N // window_sz windows for what it is.
+        lengths = {"demo": (23, 5), "length-multiple": (20, 5)}
     else:
         lengths = {"remainder": (1037, 20), "exact": (101, 20), "length-multiple": (100, 20), "one-window": (8, 7), "too-short": (7, 20), "empty": (0, 3)}
     specs, arrays = [], {}
@@ -76,7 +84,7 @@ def _recurrent_cases(rng, visible, layer):
             arrays[f"{case}:{state}_prev"] = _normal(rng, batch, units)
         specs.append({"id": case, "kind": "step", "units": units, "activation": activation})
 
-    visible_options = {"return_sequences": True, "return_state": False, "initial_state": True}
+    visible_options = {"return_sequences": True, "return_state": True, "initial_state": True}
     options_to_test = [visible_options] if visible else CALL_OPTIONS
     for options in options_to_test:
         case = f"{layer}/call/{option_id(options)}"
@@ -85,9 +93,13 @@ def _recurrent_cases(rng, visible, layer):
         if options["initial_state"]:
             for state in state_names:
                 arrays[f"{case}:{state}_0"] = _normal(rng, batch, units)
-        specs.append({"id": case, "kind": "call", "units": units, "activation": "tanh", **options,
-                      # MyRNN accepts its initial state bare or as a one-element list; try both.
-                      "state_as_list": layer == "lstm" or options["return_sequences"]})
+        spec = {"id": case, "kind": "call", "units": units, "activation": "tanh", **options,
+                # MyRNN accepts its initial state bare or as a one-element list; try both.
+                "state_as_list": layer == "lstm" or options["return_sequences"]}
+        if visible:  # the students' checker sees a cut gradient tape here; hidden cases have a case of their own
+            arrays[f"{case}:upstream"] = _normal(rng, batch, steps, units, scale=1.0)
+            spec["gradients"] = True
+        specs.append(spec)
 
     if not visible:
         activation = "relu" if layer == "rnn" else "tanh"
@@ -144,6 +156,14 @@ def _perplexity_cases(rng, visible):
     return specs, arrays
 
 
+def weight_names(layer: str) -> list[str]:
+    return ["W_r", "b_r"] if layer == "rnn" else [f"{kind}_{gate}" for gate in LSTM_GATES for kind in "WUb"]
+
+
+def gradient_names(layer: str) -> list[str]:
+    return ["d_inputs"] + [f"d_{name}" for name in weight_names(layer)]
+
+
 def output_names(spec: dict) -> list[str]:
     """The arrays a case's probe hands back ("<case id>:<name>"): all the judge will read from a child."""
     kind, layer = spec["kind"], spec.get("part")
@@ -152,10 +172,9 @@ def output_names(spec: dict) -> list[str]:
     elif kind == "step":
         names = ["s"] if layer == "rnn" else ["h", "c"]
     elif kind == "call":
-        names = [f"out{index}" for index in range(4)]
+        names = [f"out{index}" for index in range(4)] + (gradient_names(layer) if spec.get("gradients") else [])
     elif kind == "gradients":
-        weights = ["W_r", "b_r"] if layer == "rnn" else [f"{kind}_{gate}" for gate in LSTM_GATES for kind in "WUb"]
-        names = ["d_inputs"] + [f"d_{name}" for name in weights]
+        names = gradient_names(layer)
     elif kind == "lm":
         names = ["logits", "logits_changed", "logits_first_changed"]
     elif kind == "perplexity":

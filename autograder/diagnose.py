@@ -1,38 +1,61 @@
-"""Name the mistake behind a wrong recurrent step, when a common one explains it.
+"""Name the mistake behind a wrong answer, when a common one explains it.
 
-The judge knows each case's inputs and weights, so it can recompute a step in numpy
+The judge knows each case's inputs and weights, so it can recompute an answer in numpy
 the right way and the usual wrong ways; if the student's tensor equals one of the
 wrong ways, the feedback says which gate or module to look at.
+
+Each mistake is a `Diagnosis`: a short stable label for staff (results.json records it in the
+test's extra_data, and a class report counts them) and the sentence a student reads. `LABELS`
+lists every label this module can give.
 """
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 import numpy as np
 
 from autograder.evaluate import _sigmoid
+from autograder.feedback import CheckFailed
 
 ACTIVATIONS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0), "sigmoid": _sigmoid, "linear": lambda z: z}
+
+
+class Diagnosis(NamedTuple):
+    label: str
+    sentence: str
+
+    def failure(self) -> CheckFailed:
+        """A failed check whose whole message is this diagnosis."""
+        return CheckFailed(self.sentence, self.label)
 
 
 def _close(a, b) -> bool:
     return a is not None and np.shape(a) == np.shape(b) and np.allclose(a, b, atol=1e-4, rtol=1e-3)
 
 
-def rnn_step_mistake(s_actual, x, s_prev, W_r, b_r, activation: str) -> str | None:
+RNN_STEP_MISTAKES = {
+    "rnn-concat-order": "concatenates in the wrong order: the first rows of W_r multiply x_t, so it must be concat([x_t, s_prev])",
+    "rnn-no-activation": "applies no activation: s_t = activation(concat([x_t, s_prev]) @ W_r + b_r)",
+    "rnn-always-tanh": "always uses tanh: use the layer's `activation` (tf.keras.activations.get gives a function)",
+    "rnn-no-bias": "leaves out the bias b_r",
+    "rnn-prev-state-ignored": "ignores the previous state s_prev",
+}
+
+
+def rnn_step_mistake(s_actual, x, s_prev, W_r, b_r, activation: str) -> Diagnosis | None:
     act = ACTIVATIONS[activation]
     guesses = {
-        "concatenates in the wrong order: the first rows of W_r multiply x_t, so it must be concat([x_t, s_prev])":
-            act(np.concatenate([s_prev, x], -1) @ W_r + b_r),
-        "applies no activation: s_t = activation(concat([x_t, s_prev]) @ W_r + b_r)":
-            np.concatenate([x, s_prev], -1) @ W_r + b_r,
-        "always uses tanh: use the layer's `activation` (tf.keras.activations.get gives a function)":
-            np.tanh(np.concatenate([x, s_prev], -1) @ W_r + b_r),
-        "leaves out the bias b_r": act(np.concatenate([x, s_prev], -1) @ W_r),
-        "ignores the previous state s_prev": act(np.concatenate([x, np.zeros_like(s_prev)], -1) @ W_r + b_r),
+        "rnn-concat-order": act(np.concatenate([s_prev, x], -1) @ W_r + b_r),
+        "rnn-no-activation": np.concatenate([x, s_prev], -1) @ W_r + b_r,
+        "rnn-always-tanh": np.tanh(np.concatenate([x, s_prev], -1) @ W_r + b_r),
+        "rnn-no-bias": act(np.concatenate([x, s_prev], -1) @ W_r),
+        "rnn-prev-state-ignored": act(np.concatenate([x, np.zeros_like(s_prev)], -1) @ W_r + b_r),
     }
-    for mistake, value in guesses.items():
+    for label, value in guesses.items():
         if _close(s_actual, value):
-            return f"Your s_t is exactly what you get when the step {mistake}."
+            return Diagnosis(label, f"Your s_t is exactly what you get when the step {RNN_STEP_MISTAKES[label]}.")
     return None
 
 
@@ -43,36 +66,140 @@ def lstm_gates(x, h_prev, W: dict, U: dict, b: dict, squash=None):
     return gates, pre
 
 
-def lstm_step_mistake(h_actual, c_actual, x, h_prev, c_prev, W, U, b) -> str:
-    """A sentence on where an LSTM step goes wrong: a named mistake, or at least the module."""
+LSTM_C_MISTAKES = {
+    "lstm-gates-swapped": "the input gate i_t and the forget gate f_t are swapped (f_t multiplies c_prev, i_t the candidate)",
+    "lstm-candidate-sigmoid": "the candidate c~_t uses a sigmoid; it is tanh(h_prev @ W_c + x_t @ U_c + b_c)",
+    "lstm-c-prev-unused": "c_prev is not used: the cell state must be carried, c_t = f_t * c_prev + i_t * c~_t",
+    "lstm-h-prev-as-c-prev": "h_prev is used where c_prev belongs in c_t = f_t * c_prev + i_t * c~_t",
+    "lstm-output-gate-as-forget": "the output gate o_t is used in place of the forget gate f_t",
+    "lstm-output-gate-as-input": "the output gate o_t is used in place of the input gate i_t",
+    "lstm-candidate-no-tanh": "the candidate is not squashed by tanh",
+}
+LSTM_H_MISTAKES = {
+    "lstm-h-no-tanh": "h_t is missing the tanh: h_t = o_t * tanh(c_t)",
+    "lstm-h-forget-gate": "h_t uses the forget gate instead of the output gate",
+    "lstm-h-input-gate": "h_t uses the input gate instead of the output gate",
+    "lstm-h-uses-c-prev": "h_t uses c_prev instead of the new c_t",
+}
+LSTM_CELL_MODULES = ("lstm-cell-state-wrong", "c_t is already wrong, so look at the forget and remember modules "
+                     "(f_t, i_t, c~_t and c_t = f_t * c_prev + i_t * c~_t).")
+LSTM_OUTPUT_MODULE = ("lstm-output-module-wrong", "Your c_t is right, so the forget and remember modules work; look at the "
+                      "output module, h_t = o_t * tanh(c_t).")
+
+
+def lstm_step_mistake(h_actual, c_actual, x, h_prev, c_prev, W, U, b) -> Diagnosis:
+    """Where an LSTM step goes wrong: a named mistake, or at least the module."""
     g, pre = lstm_gates(x, h_prev, W, U, b)
     i, f, o, cand = g["i"], g["f"], g["o"], g["c~"]
     c_right = f * c_prev + i * cand
     c_guesses = {
-        "the input gate i_t and the forget gate f_t are swapped (f_t multiplies c_prev, i_t the candidate)": i * c_prev + f * cand,
-        "the candidate c~_t uses a sigmoid; it is tanh(h_prev @ W_c + x_t @ U_c + b_c)": f * c_prev + i * _sigmoid(pre["c"]),
-        "c_prev is not used: the cell state must be carried, c_t = f_t * c_prev + i_t * c~_t": i * cand,
-        "h_prev is used where c_prev belongs in c_t = f_t * c_prev + i_t * c~_t": f * h_prev + i * cand,
-        "the output gate o_t is used in place of the forget gate f_t": o * c_prev + i * cand,
-        "the output gate o_t is used in place of the input gate i_t": f * c_prev + o * cand,
-        "the candidate is not squashed by tanh": f * c_prev + i * pre["c"],
+        "lstm-gates-swapped": i * c_prev + f * cand,
+        "lstm-candidate-sigmoid": f * c_prev + i * _sigmoid(pre["c"]),
+        "lstm-c-prev-unused": i * cand,
+        "lstm-h-prev-as-c-prev": f * h_prev + i * cand,
+        "lstm-output-gate-as-forget": o * c_prev + i * cand,
+        "lstm-output-gate-as-input": f * c_prev + o * cand,
+        "lstm-candidate-no-tanh": f * c_prev + i * pre["c"],
     }
     if not _close(c_actual, c_right):
-        for mistake, value in c_guesses.items():
+        for label, value in c_guesses.items():
             if _close(c_actual, value):
-                return f"Your c_t is exactly what you get when {mistake}."
-        return ("c_t is already wrong, so look at the forget and remember modules "
-                "(f_t, i_t, c~_t and c_t = f_t * c_prev + i_t * c~_t).")
+                return Diagnosis(label, f"Your c_t is exactly what you get when {LSTM_C_MISTAKES[label]}.")
+        return Diagnosis(*LSTM_CELL_MODULES)
     h_guesses = {
-        "h_t is missing the tanh: h_t = o_t * tanh(c_t)": o * c_right,
-        "h_t uses the forget gate instead of the output gate": f * np.tanh(c_right),
-        "h_t uses the input gate instead of the output gate": i * np.tanh(c_right),
-        "h_t uses c_prev instead of the new c_t": o * np.tanh(c_prev),
+        "lstm-h-no-tanh": o * c_right,
+        "lstm-h-forget-gate": f * np.tanh(c_right),
+        "lstm-h-input-gate": i * np.tanh(c_right),
+        "lstm-h-uses-c-prev": o * np.tanh(c_prev),
     }
-    for mistake, value in h_guesses.items():
+    for label, value in h_guesses.items():
         if _close(h_actual, value):
-            return f"Your c_t is right, but {mistake}."
-    return "Your c_t is right, so the forget and remember modules work; look at the output module, h_t = o_t * tanh(c_t)."
+            return Diagnosis(label, f"Your c_t is right, but {LSTM_H_MISTAKES[label]}.")
+    return Diagnosis(*LSTM_OUTPUT_MODULE)
+
+
+def lstm_state_order_mistake(returned: list, h_T, c_T) -> Diagnosis | None:
+    """MyLSTM.call with return_state gave [outputs, c_T, h_T]: both states right, in the wrong order."""
+    if len(returned) == 3 and _close(returned[1], c_T) and _close(returned[2], h_T) and not _close(h_T, c_T):
+        return Diagnosis("lstm-state-order", "Your states are right but in the wrong order: you returned "
+                         "[outputs, c_T, h_T]. With return_state=True the contract's order is [outputs, h_T, c_T], "
+                         "the hidden state before the cell state, as tf.keras.layers.LSTM returns them.")
+    return None
+
+
+def tape_cut(missing: list[str], where: str) -> Diagnosis:
+    named = ", ".join(f"`{name}`" for name in missing)
+    return Diagnosis("tape-cut", (
+        f"No gradient reaches {named}: something in {where} cuts the gradient tape, so backpropagation stops "
+        "there and training cannot update these weights. A `.numpy()`, `np.stack` or any other numpy function, "
+        "a Python float, or assigning to a `tf.Variable` leaves the tape; use TensorFlow operations on tensors "
+        "only (`tf.stack`, `tf.concat`, `@`)."))
+
+
+def numpy_in_graph(trace: str) -> Diagnosis | None:
+    """`.numpy()` on a symbolic tensor: inside a tf.function, where it fails instead of silently cutting the tape."""
+    if "object has no attribute 'numpy'" not in trace:
+        return None
+    return Diagnosis("tape-cut", (
+        "`.numpy()` works only on eager tensors: inside a `tf.function` (such as a compiled training step) a tensor "
+        "has no value yet, and where it works `.numpy()` cuts the gradient tape anyway. Use TensorFlow operations on "
+        "tensors only (`tf.stack`, `tf.concat`, `@`) in `call` and `step`."))
+
+
+def initial_state_form(layer: str, as_list: bool) -> Diagnosis:
+    if layer == "lstm":
+        return Diagnosis("initial-state-form", "Here `initial_state` is the list `[h_0, c_0]`: unpack it with "
+                         "`h, c = initial_state`.")
+    came = "the one-element list `[s_0]`" if as_list else "a bare `(B, units)` tensor"
+    return Diagnosis("initial-state-form", (
+        f"Here `initial_state` is {came}; the contract allows both forms (as Keras layers do), and your code failed "
+        "on this one. Accept both, for instance: `s = initial_state[0] if isinstance(initial_state, (list, tuple)) "
+        "else initial_state`."))
+
+
+def softmax_on_logits(actual, expected_logits) -> Diagnosis | None:
+    expected = np.asarray(expected_logits, dtype=np.float64)
+    shifted = np.exp(expected - expected.max(axis=-1, keepdims=True))
+    if _close(actual, shifted / shifted.sum(axis=-1, keepdims=True)):
+        return Diagnosis("lm-softmax-on-logits", (
+            "Your values are exactly the softmax of the reference's logits: `call` applies a softmax and returns "
+            "probabilities. Return the classifier's output as it is; the loss and the perplexity apply the softmax "
+            "themselves (from_logits=True)."))
+    return None
+
+
+def lm_looks_ahead(cell: str, moved: int, cut: int) -> Diagnosis:
+    return Diagnosis("lm-looks-ahead", (
+        f"With cell={cell!r}, the logits at position t = {moved} changed when only tokens after t = {cut} changed: "
+        "the model looks into the future. The prediction at t may use tokens 0..t only (no reversing, no "
+        "bidirectional layers, no use of the labels)."))
+
+
+def lm_forgets(cell: str) -> Diagnosis:
+    return Diagnosis("lm-no-recurrence", (
+        f"With cell={cell!r}, the prediction at the last position did not change when the first token of the window "
+        "changed: the model does not carry what it has read. `call` must run the embedded tokens through self.rnn "
+        "(return_sequences=True) and the classifier, in that order."))
+
+
+_RESHAPE = re.compile(r"cannot reshape array of size \d+ into shape \((\d+), ?\d+\)")
+
+
+def windows_requested(trace: str) -> int | None:
+    """The number of windows a numpy reshape error in the student's traceback shows the code asked for."""
+    match = _RESHAPE.search(trace)
+    return int(match.group(1)) if match else None
+
+
+def window_count(length: int, window_sz: int, expected: int, found: int | None, *, raised: bool, public: bool) -> Diagnosis | None:
+    """make_windows made (or, raising, asked for) N // window_sz windows where the contract counts (N - 1) // window_sz."""
+    if found is None or found == expected or found != length // window_sz:
+        return None
+    given = f" for N = {length} ids and window_sz = {window_sz}" if public else ""
+    return Diagnosis("windows-count", (
+        f"Expected {expected} windows{given}, (N - 1) // window_sz; your make_windows {'asked for' if raised else 'made'} "
+        f"{found}, N // window_sz. The last label is the token after the last input, so only N - 1 ids can start a "
+        "label: count windows with (N - 1) // window_sz."))
 
 
 def _cross_entropy(labels, logits):
@@ -83,22 +210,37 @@ def _cross_entropy(labels, logits):
     return log_norm - np.take_along_axis(shifted, np.asarray(labels)[..., None], axis=-1)[..., 0]
 
 
-def perplexity_mistake(value: float, labels, logits) -> str | None:
+PERPLEXITY_MISTAKES = {
+    "ppl-mean-of-exp": "takes the mean of exp(cross-entropy) over positions: perplexity is exp of the *mean* cross-entropy",
+    "ppl-no-exp": "leaves out the exp: the mean cross-entropy is the log of the perplexity",
+    "ppl-sum": "sums the cross-entropy instead of averaging it",
+    "ppl-not-from-logits": "treats the logits as probabilities: pass from_logits=True (the model returns unnormalised logits)",
+    "ppl-softmax-twice": "applies a softmax before a loss that already applies one: give the loss the raw logits",
+}
+
+
+def perplexity_mistake(value: float, labels, logits) -> Diagnosis | None:
     """The usual wrong ways to compute perplexity, recomputed from the case's inputs; the one the value equals."""
     right = _cross_entropy(labels, logits)
-    as_probabilities = np.log(np.clip(np.asarray(logits, dtype=np.float64), 1e-7, 1 - 1e-7))  # from_logits=False
-    probabilities = np.exp(np.asarray(logits, np.float64) - np.log(np.exp(np.asarray(logits, np.float64)).sum(-1, keepdims=True)))
+    logits64 = np.asarray(logits, dtype=np.float64)
+    as_probabilities = np.log(np.clip(logits64, 1e-7, 1 - 1e-7))  # what a loss with from_logits=False reads
+    probabilities = np.exp(logits64 - np.log(np.exp(logits64).sum(-1, keepdims=True)))
     guesses = {
-        "takes the mean of exp(cross-entropy) over positions: perplexity is exp of the *mean* cross-entropy":
-            np.mean(np.exp(right)),
-        "leaves out the exp: the mean cross-entropy is the log of the perplexity": np.mean(right),
-        "sums the cross-entropy instead of averaging it": np.exp(np.sum(right)),
-        "treats the logits as probabilities: pass from_logits=True (the model returns unnormalised logits)":
-            np.exp(np.mean(_cross_entropy(labels, as_probabilities))),
-        "applies a softmax before a loss that already applies one: give the loss the raw logits":
-            np.exp(np.mean(_cross_entropy(labels, probabilities))),
+        "ppl-mean-of-exp": [np.mean(np.exp(right))],
+        "ppl-no-exp": [np.mean(right)],
+        "ppl-sum": [np.exp(np.sum(right))],
+        "ppl-not-from-logits": [np.exp(np.mean(_cross_entropy(labels, as_probabilities)))],
+        "ppl-softmax-twice": [np.exp(np.mean(_cross_entropy(labels, probabilities)))],
     }
-    for mistake, guess in guesses.items():
-        if np.isfinite(guess) and np.isclose(value, guess, rtol=1e-4, atol=1e-6):
-            return f"Your value is exactly what you get when the computation {mistake}."
+    for label, values in guesses.items():
+        if any(np.isfinite(guess) and np.isclose(value, guess, rtol=1e-4, atol=1e-6) for guess in values):
+            return Diagnosis(label, f"Your value is exactly what you get when the computation {PERPLEXITY_MISTAKES[label]}.")
     return None
+
+
+LABELS = tuple(RNN_STEP_MISTAKES) + tuple(LSTM_C_MISTAKES) + tuple(LSTM_H_MISTAKES) + (
+    LSTM_CELL_MODULES[0], LSTM_OUTPUT_MODULE[0], "lstm-state-order", "tape-cut", "initial-state-form",
+    "lm-softmax-on-logits", "lm-looks-ahead", "lm-no-recurrence", "windows-count")
+# Labels the checks give without a sentence from here (their messages need the check's own figures).
+LABELS += ("windows-not-arrays", "not-from-scratch", "train-losses-not-per-epoch", "train-diverged", "train-not-learning",
+           "train-losses-mismatch") + tuple(PERPLEXITY_MISTAKES)

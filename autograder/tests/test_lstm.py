@@ -3,7 +3,7 @@
 import pytest
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.cases import CALL_OPTIONS, LSTM_GATES, option_id
+from autograder.cases import CALL_OPTIONS, LSTM_GATES, option_id, option_words
 from autograder.diagnose import lstm_step_mistake
 from autograder.feedback import CheckFailed, check_tensor
 from autograder.tests.recurrent import expect_call, expect_gradient
@@ -21,7 +21,7 @@ def expect_step(lstm, session, case, only=("c", "h")):
         weights = {kind: {g: given[f"{case}:{kind}_{g}"] for g in LSTM_GATES} for kind in "WUb"}
         where = lstm_step_mistake(h, c, given[f"{case}:x"], given[f"{case}:h_prev"], given[f"{case}:c_prev"],
                                   weights["W"], weights["U"], weights["b"])
-        raise CheckFailed(f"{failure}\n\n{where}") from None
+        raise failure.adding(where.sentence, where.label) from None
 
 
 @pytest.mark.public
@@ -58,15 +58,15 @@ def test_lstm_hidden_state_after_one_step(lstm, session):
 @tags("lstm")
 @visibility("visible")
 def test_lstm_call_on_public_inputs(lstm, session):
-    """MyLSTM.call returns every hidden state of the window, starting from a given [h_0, c_0]"""
-    expect_call(lstm, session, "visible/lstm/call/seq1-state0-init1", "lstm")
+    """MyLSTM.call returns every hidden state and [h_T, c_T] from a given [h_0, c_0], and backpropagates through time"""
+    expect_call(lstm, session, "visible/lstm/call/seq1-state1-init1", "lstm")
 
 
 @weight(1)
 @number("3.5")
 @tags("lstm")
 @visibility("visible")
-@pytest.mark.parametrize("options", CALL_OPTIONS, ids=option_id)
+@pytest.mark.parametrize("options", CALL_OPTIONS, ids=option_words)
 def test_lstm_call_matches_keras_lstm(lstm, session, options):
     """MyLSTM.call matches the reference for this combination of options"""
     expect_call(lstm, session, f"hidden/lstm/call/{option_id(options)}", "lstm")
@@ -76,7 +76,8 @@ def test_lstm_call_matches_keras_lstm(lstm, session, options):
 @number("3.6")
 @tags("lstm")
 @visibility("visible")
-@pytest.mark.parametrize("kind", ["inputs", "W", "U", "b"])
+@pytest.mark.parametrize("kind", ["inputs", "W", "U", "b"],
+                         ids=lambda kind: "with respect to " + ("inputs" if kind == "inputs" else ", ".join(f"{kind}_{g}" for g in LSTM_GATES)))
 def test_lstm_gradients_through_time(lstm, session, kind):
     """Backpropagation through the whole window gives the reference's gradients"""
     names = ["inputs"] if kind == "inputs" else [f"{kind}_{g}" for g in LSTM_GATES]

@@ -22,7 +22,7 @@ def expect_perplexity(perplexity, session, case):
         mistake = perplexity_mistake(float(value), given[f"{case}:labels"], given[f"{case}:logits"])
         raise CheckFailed(f"Your perplexity is {float(value):.6g}; expected {shown} "
                           f"(relative error {abs(float(value) - expected) / expected:.2g}).\n\n"
-                          + (f"{mistake}" if mistake else f"*Hint:* {HINT}"))
+                          + (mistake.sentence if mistake else f"*Hint:* {HINT}"), mistake and mistake.label)
 
 
 @pytest.mark.public

@@ -3,10 +3,10 @@
 import pytest
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.cases import CALL_OPTIONS, option_id
+from autograder.cases import CALL_OPTIONS, option_id, option_words
 from autograder.diagnose import rnn_step_mistake
 from autograder.feedback import CheckFailed, check_tensor
-from autograder.tests.recurrent import describe_options, expect_call, expect_gradient
+from autograder.tests.recurrent import expect_call, expect_gradient
 
 
 def expect_step(rnn, session, case, activation):
@@ -18,7 +18,7 @@ def expect_step(rnn, session, case, activation):
     except CheckFailed as failure:
         given = {name: session.inputs["rnn"][f"{case}:{name}"] for name in ("x", "s_prev", "W_r", "b_r")}
         mistake = rnn_step_mistake(actual, given["x"], given["s_prev"], given["W_r"], given["b_r"], activation)
-        raise CheckFailed(f"{failure}\n\n{mistake}" if mistake else str(failure)) from None
+        raise (failure.adding(mistake.sentence, mistake.label) if mistake else failure) from None
 
 
 @pytest.mark.public
@@ -47,15 +47,15 @@ def test_rnn_step_with_every_activation(rnn, session):
 @tags("rnn")
 @visibility("visible")
 def test_rnn_call_on_public_inputs(rnn, session):
-    """MyRNN.call returns every state of the window, starting from a given initial state"""
-    expect_call(rnn, session, "visible/rnn/call/seq1-state0-init1", "rnn")
+    """MyRNN.call returns every state and the final state from a given initial state, and backpropagates through time"""
+    expect_call(rnn, session, "visible/rnn/call/seq1-state1-init1", "rnn")
 
 
 @weight(1)
 @number("2.4")
 @tags("rnn")
 @visibility("visible")
-@pytest.mark.parametrize("options", CALL_OPTIONS, ids=option_id)
+@pytest.mark.parametrize("options", CALL_OPTIONS, ids=option_words)
 def test_rnn_call_matches_simple_rnn(rnn, session, options):
     """MyRNN.call matches the reference for this combination of options"""
     expect_call(rnn, session, f"hidden/rnn/call/{option_id(options)}", "rnn")
@@ -65,7 +65,7 @@ def test_rnn_call_matches_simple_rnn(rnn, session, options):
 @number("2.5")
 @tags("rnn")
 @visibility("visible")
-@pytest.mark.parametrize("wrt", ["inputs", "W_r", "b_r"])
+@pytest.mark.parametrize("wrt", ["inputs", "W_r", "b_r"], ids=lambda wrt: f"with respect to {wrt}")
 def test_rnn_gradients_through_time(rnn, session, wrt):
     """Backpropagation through the whole window gives the reference's gradient"""
     expect_gradient(rnn, session, "hidden/rnn/gradients", [wrt], "rnn")

@@ -16,7 +16,19 @@ RTOL = 1e-4
 
 
 class CheckFailed(AssertionError):
-    """A failed check; its message is the feedback a student reads."""
+    """A failed check; its message is the feedback a student reads.
+
+    `diagnosis` is the short stable label of the mistake the message names (see diagnose.py), if it
+    names one: results.json records it for staff, who count labels across a class.
+    """
+
+    def __init__(self, message: str, diagnosis: str | None = None):
+        super().__init__(message)
+        self.diagnosis = diagnosis
+
+    def adding(self, text: str, diagnosis: str | None = None) -> "CheckFailed":
+        """This failure with more feedback after it, and the label of what that feedback names."""
+        return CheckFailed(f"{self}\n\n{text}" if text else str(self), diagnosis or self.diagnosis)
 
 
 def _shape(array) -> str:

@@ -32,8 +32,9 @@ MAX_OUTPUT_CHARS = 20_000  # Gradescope truncates at 100,000; feedback longer th
 VISIBILITY_DEFAULT = "visible"
 
 
-def test_entry(meta: dict, score: float, output: str) -> dict:
-    return {
+def test_entry(meta: dict, score: float, output: str, diagnosis: str | None = None) -> dict:
+    """One test as Gradescope reads it; `diagnosis`, the label of the mistake its feedback names, is for staff."""
+    entry = {
         "name": meta["name"],
         "number": meta["number"],
         "score": score,
@@ -44,6 +45,9 @@ def test_entry(meta: dict, score: float, output: str) -> dict:
         "tags": meta["tags"],
         "visibility": meta["visibility"],
     }
+    if diagnosis:
+        entry["extra_data"] = {"diagnosis": diagnosis}
+    return entry
 
 
 def clip(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
@@ -104,7 +108,7 @@ class GradescopeResults:
                 self.entries[item.nodeid] = test_entry(meta, full, output.strip())
             else:
                 hidden = getattr(item.function, "__hide_errors__", None)
-                self.entries[item.nodeid] = test_entry(meta, 0.0, hidden or _failure_text(call.excinfo))
+                self.entries[item.nodeid] = test_entry(meta, 0.0, hidden or _failure_text(call.excinfo), _diagnosis(call.excinfo))
             if self.on_progress is not None:
                 self.on_progress(self)
 
@@ -128,6 +132,12 @@ def _set_by_decorators(function) -> tuple[float | None, dict | None]:
                          "order": values.get("__leaderboard_sort_order__", "desc")}
         function = values.get("__wrapped__")
     return score, board
+
+
+def _diagnosis(excinfo) -> str | None:
+    if excinfo is not None and excinfo.errisinstance(CheckFailed):
+        return excinfo.value.diagnosis
+    return None
 
 
 def _failure_text(excinfo) -> str:

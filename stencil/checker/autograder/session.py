@@ -21,6 +21,7 @@ import numpy as np
 
 from autograder import data
 from autograder.cases import PARTS, make_case_set, output_names
+from autograder.diagnose import numpy_in_graph
 from autograder.feedback import CheckFailed, fenced
 from autograder.sandbox import ChildRun, Expect, Limits, Stage, cpu_share, run_child, wall_allowance
 from autograder.submission import (CANDIDATE_SUFFIXES, FROM_SCRATCH, Chunk, SubmissionError, find_submission,
@@ -43,6 +44,7 @@ CPU_ADVICE = {
 }
 LOOP_ADVICE = "Look for a loop that never ends, or work repeated far more often than needed."
 FROM_SCRATCH_LAYERS = {"rnn": "MyRNN", "lstm": "MyLSTM"}  # the parts whose layer must not use Keras's recurrent layers
+NOT_FROM_SCRATCH = "not-from-scratch"  # the diagnosis label of a layer built on Keras's recurrent layers
 WEIGHTS = ("embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias")
 ARRAY_SLACK = 16  # a wrong answer may be bigger than the right one (overlapping windows); still read, to say so
 
@@ -145,8 +147,9 @@ class PartAnswers:
     """The outputs of one part's probes, with an explanation for anything missing."""
 
     def __init__(self, part: str, run: ChildRun | None, problem: str | None = None, budget: float = 0.0,
-                 memory_limit: float = 0.0, order: tuple = ()):
+                 memory_limit: float = 0.0, order: tuple = (), diagnosis: str | None = None):
         self.part, self.run, self.problem = part, run, problem
+        self.diagnosis = diagnosis  # the label of the mistake `problem` names, if it names one
         self.order = order  # the case ids of the child's job, in the order it ran them
         self.budget, self.memory_limit = budget, memory_limit  # the part's CPU seconds and the child's memory, for messages
 
@@ -175,16 +178,20 @@ class PartAnswers:
         layer = FROM_SCRATCH_LAYERS.get(self.part)
         helpers = (self.run.report.get("recurrent_helpers", {}) if self.run and layer else {}).get(case)
         if helpers:
-            raise CheckFailed(not_from_scratch(layer, helpers, "when it ran"))
+            raise CheckFailed(not_from_scratch(layer, helpers, "when it ran"), NOT_FROM_SCRATCH)
 
     def get(self, case: str, name: str):
         self._from_scratch(case)
         if self.run is not None and f"{case}:{name}" in self.run.outputs:
             return self.run.outputs[f"{case}:{name}"]
-        raise CheckFailed(self._why_missing(case))
+        raise self._missing(case)
 
     def info(self, case: str):
         return (self.run.report.get("info", {}) if self.run else {}).get(case)
+
+    def error(self, case: str) -> str:
+        """The traceback of the error the case raised ("" if none): the student's text, to read, never to trust."""
+        return self.run.report.get("errors", {}).get(case, "") if self.run is not None else ""
 
     def raised(self, case: str) -> bool:
         return self.run is not None and case in self.run.report.get("errors", {})
@@ -196,8 +203,14 @@ class PartAnswers:
     def require(self, case: str) -> None:
         """Fail with the reason if the case did not finish cleanly, or used a built-in recurrent layer."""
         if not self.ran_cleanly(case):
-            raise CheckFailed(self._why_missing(case))
+            raise self._missing(case)
         self._from_scratch(case)
+
+    def _missing(self, case: str) -> CheckFailed:
+        if self.problem:
+            return CheckFailed(self._why_missing(case), self.diagnosis)
+        named = numpy_in_graph(self.error(case))
+        return CheckFailed(self._why_missing(case), named and named.label)
 
 
     def _ending(self) -> str:
@@ -243,7 +256,8 @@ def _explain_error(trace: str, load_notes: list[str]) -> str:
         return text + ("\n\nWhile loading your code:\n" + fenced("\n".join(related)[-1500:]) if related else "")
     if "NotImplementedError" in trace:
         return "This part is still a TODO: it raised NotImplementedError.\n" + fenced(trace[-1000:])
-    return "Your code raised an error:\n" + fenced(trace)
+    named = numpy_in_graph(trace)
+    return "Your code raised an error:\n" + fenced(trace) + (f"\n\n*Hint:* {named.sentence}" if named else "")
 
 
 def _digest_seed(*parts) -> int:
@@ -360,7 +374,8 @@ class Session:
             if self.problem:
                 self.answers[part] = PartAnswers(part, None, self.problem)
             elif layer in self.recurrent_helpers:
-                self.answers[part] = PartAnswers(part, None, not_from_scratch(layer, self.recurrent_helpers[layer], "in its code"))
+                self.answers[part] = PartAnswers(part, None, not_from_scratch(layer, self.recurrent_helpers[layer], "in its code"),
+                                                 diagnosis=NOT_FROM_SCRATCH)
             else:
                 pending.append(part)
         while pending:

@@ -1,5 +1,7 @@
 """My LanguageModel.call applies a softmax and returns probabilities instead of logits.
 
+expect-output: softmax of the reference's logits
+
 expect-fail: lm
 """
 

@@ -1,5 +1,7 @@
 """My MyRNN.call stacks the states with numpy (.numpy() + np.stack), so the forward pass is right but no gradient flows.
 
+expect-output: cuts the gradient tape
+
 expect-fail: rnn
 """
 

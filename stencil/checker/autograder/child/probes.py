@@ -94,19 +94,39 @@ def step(module, spec, arrays, outputs, info, layer_kind):
 
 
 def call(module, spec, arrays, outputs, info, layer_kind):
+    """The layer's call with the case's options; with `gradients`, also the gradients of sum(outputs * upstream)."""
     case = spec["id"]
-    x = arrays[f"{case}:x"]
-    layer, _ = _layer(module, layer_kind, spec, arrays, x.shape[-1],
-                      return_sequences=spec["return_sequences"], return_state=spec["return_state"])
-    if spec["initial_state"]:
-        states = [tf.constant(arrays[f"{case}:{name}_0"]) for name in (["s"] if layer_kind == "rnn" else ["h", "c"])]
-        result = layer(tf.constant(x), initial_state=states if spec["state_as_list"] else states[0])
-    else:
-        result = layer(tf.constant(x))
+    x = tf.constant(arrays[f"{case}:x"])
+    layer, weights = _layer(module, layer_kind, spec, arrays, x.shape[-1],
+                            return_sequences=spec["return_sequences"], return_state=spec["return_state"])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        if spec["initial_state"]:
+            states = [tf.constant(arrays[f"{case}:{name}_0"]) for name in (["s"] if layer_kind == "rnn" else ["h", "c"])]
+            result = layer(x, initial_state=states if spec["state_as_list"] else states[0])
+        else:
+            result = layer(x)
+        parts = result if isinstance(result, (list, tuple)) else [result]
+        if spec.get("gradients"):
+            loss = tf.reduce_sum(tf.convert_to_tensor(parts[0]) * arrays[f"{case}:upstream"])
     info[case] = describe(result)
-    parts = result if isinstance(result, (list, tuple)) else [result]
     for index, part in enumerate(parts[:4]):
         outputs[f"{case}:out{index}"] = as_array(part, f"returned value {index}")
+    if spec.get("gradients"):
+        info[case]["no_gradient"] = _gradients(tape, loss, x, layer, weights, case, outputs)
+
+
+def _gradients(tape, loss, x, layer, weights, case, outputs) -> list:
+    """Store d_<name> for the inputs and every weight; the names no gradient reached."""
+    names = ["inputs"] + list(weights)
+    sources = [x] + [getattr(layer, name) for name in weights]
+    missing = []
+    for name, gradient in zip(names, tape.gradient(loss, sources)):
+        if gradient is None:
+            missing.append(name)
+        else:
+            outputs[f"{case}:d_{name}"] = as_array(tf.convert_to_tensor(gradient), f"gradient of {name}")
+    return missing
 
 
 def gradients(module, spec, arrays, outputs, info, layer_kind):
@@ -118,15 +138,7 @@ def gradients(module, spec, arrays, outputs, info, layer_kind):
         tape.watch(x)
         result = layer(x)
         loss = tf.reduce_sum(tf.convert_to_tensor(result) * arrays[f"{case}:upstream"])
-    names = ["inputs"] + list(weights)
-    sources = [x] + [getattr(layer, name) for name in weights]
-    missing = []
-    for name, gradient in zip(names, tape.gradient(loss, sources)):
-        if gradient is None:
-            missing.append(name)
-        else:
-            outputs[f"{case}:d_{name}"] = as_array(tf.convert_to_tensor(gradient), f"gradient of {name}")
-    info[case] = {"no_gradient": missing}
+    info[case] = {"no_gradient": _gradients(tape, loss, x, layer, weights, case, outputs)}
 
 
 def _stand_in(cell, hidden_sz):
@@ -145,7 +157,15 @@ def language_model(module, spec, arrays, outputs, info):
     model.embedding.set_weights([arrays[f"{case}:embedding"]])
     model.rnn.set_weights([arrays[f"{case}:{name}"] for name in ("kernel", "recurrent_kernel", "bias")])
     model.classifier.set_weights([arrays[f"{case}:classifier_kernel"], arrays[f"{case}:classifier_bias"]])
-    outputs[f"{case}:logits"] = as_array(model(tokens), "logits")
+    with tf.GradientTape() as tape:
+        logits = model(tokens)
+        loss = tf.reduce_sum(tf.square(tf.convert_to_tensor(logits)))
+    # Only whether a gradient reaches each weight: the values follow from the logits and Keras's own layers.
+    weights = {"embedding": model.embedding.embeddings, **dict(zip(("kernel", "recurrent_kernel", "bias"), model.rnn.weights)),
+               "classifier_kernel": model.classifier.kernel, "classifier_bias": model.classifier.bias}
+    gradients = tape.gradient(loss, list(weights.values()))
+    info[case] = {"no_gradient": [name for name, gradient in zip(weights, gradients) if gradient is None]}
+    outputs[f"{case}:logits"] = as_array(logits, "logits")
     outputs[f"{case}:logits_changed"] = as_array(model(tf.constant(arrays[f"{case}:tokens_changed"])), "logits")
     outputs[f"{case}:logits_first_changed"] = as_array(model(tf.constant(arrays[f"{case}:tokens_first_changed"])), "logits")
 

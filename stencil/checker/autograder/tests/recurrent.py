@@ -1,5 +1,9 @@
 """Checks shared by the MyRNN and MyLSTM tests: full calls and gradients through time."""
 
+import re
+
+from autograder.cases import weight_names
+from autograder.diagnose import initial_state_form, lstm_state_order_mistake, tape_cut
 from autograder.feedback import CheckFailed, check_structure, check_tensor
 
 RETURNED = {"rnn": ["outputs", "s_T"], "lstm": ["outputs", "h_T", "c_T"]}
@@ -7,38 +11,47 @@ STATE_HINT = {
     "rnn": "s_0 is `initial_state` (a tensor, or a one-element list holding it) or zeros; carry s from step to step.",
     "lstm": "[h_0, c_0] is `initial_state`, or zeros; carry both h and c from step to step.",
 }
-INITIAL_STATE_FORMS = {
-    "rnn": "it arrives as a `(B, units)` tensor or as a one-element list `[s_0]`; accept both.",
-    "lstm": "it arrives as the list `[h_0, c_0]`.",
-}
+LAYER_NAMES = {"rnn": "MyRNN", "lstm": "MyLSTM"}
+STATE_FORM_ERROR = re.compile(r"Concat|[Rr]anks? |values to unpack|not iterable|list indices|out of range")
 
 
-def describe_options(spec) -> str:
-    return (f"return_sequences={spec['return_sequences']}, return_state={spec['return_state']}, "
-            + ("with an initial_state" if spec["initial_state"] else "no initial_state"))
+def _spec(session, layer, case) -> dict:
+    return next(spec for spec in session.specs_and_arrays(layer)[0] if spec["id"] == case)
 
 
 def expect_call(answers, session, case, layer):
-    """The layer's call returns what the reference returns, tensor by tensor."""
+    """The layer's call returns what the reference returns, tensor by tensor (and, where the case asks, its gradients)."""
+    spec = _spec(session, layer, case)
     try:
         answers.require(case)
     except CheckFailed as failure:
         without_state = case.replace("init1", "init0")
-        if case.endswith("init1") and answers.raised(case) and answers.ran_cleanly(without_state):
-            raise CheckFailed(f"{failure}\n\n*Hint:* the same call without an `initial_state` works, so look at how "
-                              f"`call` reads `initial_state`: {INITIAL_STATE_FORMS[layer]}") from None
+        works_without = answers.ran_cleanly(without_state)
+        # A state in the wrong form (a list where a tensor was expected, or the reverse) fails in a concat or an unpacking.
+        if spec["initial_state"] and answers.raised(case) and (works_without or STATE_FORM_ERROR.search(answers.error(case))):
+            compared = ("the same call without an `initial_state` works, so look at how `call` reads `initial_state`. "
+                        if works_without else "")
+            form = initial_state_form(layer, spec["state_as_list"])
+            raise failure.adding(f"*Hint:* {compared}{form.sentence}", form.label) from None
         raise
     public = case.startswith("visible/")
     names = RETURNED[layer] if session.expected_info(case)["kind"] in ("list", "tuple") else ["outputs"]
-    layer_name = "MyRNN" if layer == "rnn" else "MyLSTM"
+    layer_name = LAYER_NAMES[layer]
     check_structure(f"`{layer_name}.call` with these options", answers.info(case), len(names),
                     hint="with return_state=True return the list [outputs, " + ", ".join(RETURNED[layer][1:]) + "], otherwise just outputs.")
+    returned = [answers.get(case, f"out{index}") for index in range(len(names))]
+    if names == RETURNED["lstm"]:
+        swapped = lstm_state_order_mistake(returned, session.expected(case, "out1"), session.expected(case, "out2"))
+        if swapped:
+            raise swapped.failure()
     for index, name in enumerate(names):
         expected = session.expected(case, f"out{index}")
-        check_tensor(name, answers.get(case, f"out{index}"), expected, public=public,
+        check_tensor(name, returned[index], expected, public=public,
                      time_axis=1 if expected.ndim == 3 else None, hint=STATE_HINT[layer],
                      hint_if_first_step=f"the very first step is already wrong: check `{layer_name}.step` "
                                         "(its own tests say more) and where the initial state comes from.")
+    if spec.get("gradients"):
+        expect_gradient(answers, session, case, ["inputs"] + weight_names(layer), layer)
 
 
 def expect_gradient(answers, session, case, names, layer):
@@ -46,12 +59,9 @@ def expect_gradient(answers, session, case, names, layer):
     answers.require(case)
     missing = [name for name in names if name in answers.info(case).get("no_gradient", [])]
     if missing:
-        raise CheckFailed(
-            f"No gradient reaches {', '.join(f'`{n}`' for n in missing)}: something in `call` or `step` cuts the tape. "
-            "Use only TensorFlow ops on tensors (no `.numpy()`, numpy functions, or Python floats) so that "
-            "backpropagation through time can reach every weight.")
+        raise tape_cut(missing, f"`{LAYER_NAMES[layer]}.call` or `{LAYER_NAMES[layer]}.step`").failure()
     for name in names:
         check_tensor(f"gradient with respect to {name}", answers.get(case, f"d_{name}"), session.expected(case, f"d_{name}"),
-                     public=False, time_axis=1 if name == "inputs" else None,
+                     public=case.startswith("visible/"), time_axis=1 if name == "inputs" else None,
                      hint="the forward pass already matches if the call tests pass; a gradient that differs means "
                           "the computation differs somewhere it does not show in the outputs tested.")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
+from autograder.diagnose import lm_forgets, lm_looks_ahead, softmax_on_logits, tape_cut
 from autograder.feedback import CheckFailed, check_tensor
 
 HINT = ("call(inputs) returns unnormalised logits (B, T, vocab_sz): self.embedding, then self.rnn "
@@ -15,9 +16,17 @@ HINT = ("call(inputs) returns unnormalised logits (B, T, vocab_sz): self.embeddi
 
 
 def expect_logits(lm, session, case):
+    """The logits match the reference's, and a gradient reaches every weight (nothing in `call` cuts the tape)."""
     lm.require(case)
-    check_tensor("logits", lm.get(case, "logits"), session.expected(case, "logits"),
-                 public=case.startswith("visible/"), time_axis=1, hint=HINT)
+    actual, expected = lm.get(case, "logits"), session.expected(case, "logits")
+    try:
+        check_tensor("logits", actual, expected, public=case.startswith("visible/"), time_axis=1, hint=HINT)
+    except CheckFailed as failure:
+        softmax = softmax_on_logits(actual, expected)
+        raise (failure.adding(softmax.sentence, softmax.label) if softmax else failure) from None
+    missing = (lm.info(case) or {}).get("no_gradient", [])
+    if missing:
+        raise tape_cut(missing, "`LanguageModel.call`").failure()
 
 
 @pytest.mark.public
@@ -26,7 +35,7 @@ def expect_logits(lm, session, case):
 @tags("lm")
 @visibility("visible")
 def test_lm_logits_on_public_inputs(lm, session):
-    """LanguageModel returns the reference's logits (LSTM cell, public inputs)"""
+    """LanguageModel returns the reference's logits and backpropagates to every weight (LSTM cell, public inputs)"""
     expect_logits(lm, session, "visible/lm/lstm")
 
 
@@ -66,12 +75,6 @@ def test_lm_prediction_at_t_uses_tokens_up_to_t_only(lm, session):
         moved = np.abs(before[:, : cut + 1] - after[:, : cut + 1]).max(axis=(0, 2))
         leaked = np.flatnonzero(moved > 1e-5)
         if leaked.size:
-            raise CheckFailed(
-                f"With cell={cell!r}, the logits at position t = {leaked[0]} changed when only tokens after "
-                f"t = {cut} changed: the model looks into the future. The prediction at t may use tokens 0..t only "
-                "(no reversing, no bidirectional layers, no use of the labels).")
+            raise lm_looks_ahead(cell, int(leaked[0]), cut).failure()
         if np.abs(first[:, -1] - before[:, -1]).max() <= 1e-6:
-            raise CheckFailed(
-                f"With cell={cell!r}, the prediction at the last position did not change when the first token of the "
-                "window changed: the model does not carry what it has read. `call` must run the embedded tokens "
-                "through self.rnn (return_sequences=True) and the classifier, in that order.")
+            raise lm_forgets(cell).failure()

@@ -55,19 +55,20 @@ def test_train_returns_the_mean_loss_of_each_epoch(training, session, test_perpl
     losses, epochs = training.info("losses"), (training.info("hparams") or {}).get("epochs")
     if not isinstance(losses, list) or not isinstance(epochs, int) or len(losses) != epochs:
         shown = f"{len(losses)} values" if isinstance(losses, list) else f"`{type(losses).__name__}`"
-        raise CheckFailed(f"train should return a list of floats, one mean loss per epoch ({epochs!r} epochs); it returned {shown}.")
+        raise CheckFailed(f"train should return a list of floats, one mean loss per epoch ({epochs!r} epochs); it returned {shown}.",
+                          "train-losses-not-per-epoch")
     if not all(isinstance(loss, (int, float)) and math.isfinite(loss) for loss in losses):
-        raise CheckFailed("The training losses are not all finite numbers. Lower the learning rate.")
+        raise CheckFailed("The training losses are not all finite numbers. Lower the learning rate.", "train-diverged")
     vocab_sz = _vocab_sz(session)
     if test_perplexity > vocab_sz / 2:
         raise CheckFailed(f"The trained model has not learned: its test perplexity is {test_perplexity:.0f}, no better than "
                           f"guessing among {vocab_sz / 2:.0f} tokens. `train` must update the weights every batch "
-                          "(tape.gradient, then optimizer.apply_gradients).")
+                          "(tape.gradient, then optimizer.apply_gradients).", "train-not-learning")
     measured = math.log(test_perplexity)
     if losses and not measured - 1.0 <= losses[-1] <= math.log(vocab_sz) + 1.0:
         raise CheckFailed(f"The last epoch's mean loss you returned ({losses[-1]:.3g}) does not match the model you trained: "
                           f"its cross-entropy on held-out text is {measured:.2f} nats. Return the mean of the batch losses "
-                          "of each epoch (sparse softmax cross-entropy, from logits).")
+                          "of each epoch (sparse softmax cross-entropy, from logits).", "train-losses-mismatch")
     print(f"Epoch losses: {', '.join(f'{loss:.3f}' for loss in losses)}; held-out cross-entropy {measured:.3f} nats.")
 
 
