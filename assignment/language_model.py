@@ -45,6 +45,38 @@
 
 # %% [markdown]
 # ## 0. Setup
+#
+# **Run the next cell first**, on Colab or on your computer. This notebook needs the homework's folder:
+# `check.py` (the visible tests) and `data/` beside it. The cell installs what is missing and nothing else:
+# it never replaces the TensorFlow or NumPy you have. Then it checks that TensorFlow imports.
+#
+# - **On Colab**, it asks you to upload `stencil.zip`, the homework as you downloaded it (Colab cannot upload
+#   a folder), unpacks it into `/content/stencil` and works there. Colab deletes uploaded files when its
+#   runtime is recycled: then run this cell again. Your notebook itself stays in your Drive. Do not run
+#   `pip install -r requirements.txt` on Colab: it replaces Colab's TensorFlow with one that does not work.
+# - **On your computer**, unzip the homework, make an environment for it (`python -m venv venv`, activate it,
+#   `pip install -r requirements.txt notebook`), and start `jupyter notebook` in the homework's folder.
+
+# %%
+import os
+import sys
+
+if "google.colab" in sys.modules and not os.path.isfile("check.py"):  # Colab starts in /content, without the homework
+    import glob
+    import zipfile
+    if not glob.glob("/content/*/check.py"):  # not unpacked yet
+        from google.colab import files
+        for name in glob.glob("/content/*.zip") or files.upload():  # a zip you put in Files, or the one you pick now
+            zipfile.ZipFile(name).extractall("/content")
+    found = glob.glob("/content/*/check.py")
+    if found:
+        os.chdir(os.path.dirname(found[0]))
+if os.path.isfile("check.py"):
+    from check import check, prepare_environment  # check("rnn") runs the visible tests of a part
+    prepare_environment()
+else:
+    raise FileNotFoundError(f"check.py is not in {os.getcwd()}: open this notebook from the homework's folder, "
+                            "next to check.py and data/ (on Colab: run this cell and upload stencil.zip)")
 
 # %%
 import time
@@ -53,13 +85,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
-
-# %%
-try:
-    from check import check  # the visible autograder tests, shipped next to this notebook
-except ImportError:
-    def check(part):
-        print(f"check.py was not found next to this notebook, so the {part!r} checks did not run.")
 
 # %% [markdown]
 # ### The corpus and its vocabulary
