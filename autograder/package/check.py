@@ -34,7 +34,7 @@ NEEDS = {"numpy": "numpy", "tensorflow": "tensorflow", "matplotlib": "matplotlib
 # Packages that each install the module `tensorflow`: two of them overwrite each other's files.
 TENSORFLOW_BUILDS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
                      "tf-nightly", "tf-nightly-cpu", "intel-tensorflow")
-# Each module imported in turn, one JSON line per module, so that a crash still shows which import it was.
+# Each module imported in turn, one JSON line per module (a crash still shows which import it was), up to the first failure.
 PROBE = """
 import importlib, json, sys
 for module in sys.argv[1:]:
@@ -43,6 +43,8 @@ for module in sys.argv[1:]:
     except BaseException as error:
         found = {"error": f"{type(error).__name__}: {error}"}
     print(json.dumps([module, found]), flush=True)
+    if "error" in found:
+        break
 """
 ON_COLAB = "google.colab" in sys.modules
 FIX = ("On Colab: Runtime > Disconnect and delete runtime, then run the notebook's first cell again (do not "
