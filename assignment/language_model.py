@@ -46,16 +46,14 @@
 # %% [markdown]
 # ## 0. Setup
 #
-# **Run the next cell first**, on Colab or on your computer. This notebook needs the homework's folder:
-# `check.py` (the visible tests) and `data/` beside it. The cell installs what is missing and nothing else:
-# it never replaces the TensorFlow or NumPy you have. Then it checks that TensorFlow imports.
+# **Run the next cell first.** This notebook needs `check.py` (the visible tests) and `data/` beside it. The
+# cell finds them and installs only what is missing: it never replaces the TensorFlow or NumPy you have.
 #
-# - **On Colab**, it asks you to upload `stencil.zip`, the homework as you downloaded it (Colab cannot upload
-#   a folder), unpacks it into `/content/stencil` and works there. Colab deletes uploaded files when its
-#   runtime is recycled: then run this cell again. Your notebook itself stays in your Drive. Do not run
-#   `pip install -r requirements.txt` on Colab: it replaces Colab's TensorFlow with one that does not work.
-# - **On your computer**, unzip the homework, make an environment for it (`python -m venv venv`, activate it,
-#   `pip install -r requirements.txt notebook`), and start `jupyter notebook` in the homework's folder.
+# - **On Colab:** pick `stencil.zip` when the cell asks (Colab cannot upload a folder); it unpacks it into
+#   `/content/stencil` and works there. When Colab recycles its runtime the files go: run the cell again.
+#   Do not `pip install -r requirements.txt` on Colab: it breaks Colab's TensorFlow.
+# - **On your computer:** unzip the homework; in its folder `python -m venv venv`, activate it,
+#   `pip install -r requirements.txt notebook`, then `jupyter notebook`.
 
 # %%
 import os
