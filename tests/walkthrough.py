@@ -128,6 +128,7 @@ def student_session(notebook_path: Path, kernel: str) -> tuple[list, nbformat.No
         first = next(index for index, cell in enumerate(notebook.cells) if "prepare_environment()" in cell.source)
         seconds = execute(range(first + 1))
         steps.append(("first cell", "", verdict(notebook.cells[first]), seconds))
+        print(*steps[-1], flush=True)
         start = first + 1
         for part, bug in MISTAKES.items():
             checked = next(index for index, cell in enumerate(notebook.cells) if cell.source.strip() == f'check("{part}")')
@@ -138,6 +139,7 @@ def student_session(notebook_path: Path, kernel: str) -> tuple[list, nbformat.No
                 begin = todos[0] if step == "fix" else start  # after the fix, run again from the first cell it changed
                 seconds = execute(range(begin, checked + 1))
                 steps.append((part, f"{step}: {bug}" if step == "mistake" else step, verdict(notebook.cells[checked]), seconds))
+                print(*steps[-1], flush=True)
             start = checked + 1
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -156,7 +158,7 @@ def top_to_bottom(notebook: nbformat.NotebookNode, folder: Path, kernel: str) ->
     for cell in notebook.cells:
         if (called := re.fullmatch(r'check\("(\w+)"\)', cell.source.strip())):
             checks[called[1]] = verdict(cell)
-    errors = [verdict(cell) for cell in notebook.cells if any(output.output_type == "error" for output in cell.outputs)]
+    errors = [verdict(cell) for cell in notebook.cells if any(output.output_type == "error" for output in cell.get("outputs", []))]
     return {"checks": checks, "errors": errors}, seconds
 
 
