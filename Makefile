@@ -6,6 +6,7 @@
 #   make test               this project's own tests
 #   make gradescope-check   grade three submissions on Gradescope's Ubuntu 22.04 image and limits (needs root)
 #   make calibrate          train the reference over seeds to set the perplexity threshold
+#   make walkthrough        a student's path on a Colab-like Python 3.12, beside make grade (installs TensorFlow)
 # Every target sets up its own pinned environment in .venv on first use.
 
 SHELL := /bin/bash
@@ -29,10 +30,10 @@ SUBMISSION ?=
 RESULTS ?= results.json
 SEEDS ?= 5
 
-.PHONY: help venv data stencil solution handout autograder browser grade grade-export test gradescope-check calibrate clean
+.PHONY: help venv data stencil solution handout autograder browser grade grade-export test gradescope-check calibrate walkthrough clean
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 $(STAMP): requirements-dev.txt autograder/requirements.txt
 	$(BASE_PYTHON) autograder/package/environment.py --venv $(VENV) --requirements requirements-dev.txt
@@ -71,6 +72,9 @@ browser:
 
 gradescope-check: autograder
 	$(PY) -m tests.gradescope_check
+
+walkthrough: autograder
+	nice -n 10 $(PY) -m tests.walkthrough
 
 calibrate: $(STAMP)
 	$(PY) -m assignment.calibrate --seeds $(SEEDS)

@@ -45,6 +45,36 @@
 
 # %% [markdown]
 # ## 0. Setup
+#
+# **Run the next cell first.** This notebook needs `check.py` (the visible tests) and `data/` beside it. The
+# cell finds them and installs only what is missing: it never replaces the TensorFlow or NumPy you have.
+#
+# - **On Colab:** pick `stencil.zip` when the cell asks (Colab cannot upload a folder); it unpacks it into
+#   `/content/stencil` and works there. When Colab recycles its runtime the files go: run the cell again.
+#   Do not `pip install -r requirements.txt` on Colab: it breaks Colab's TensorFlow.
+# - **On your computer:** unzip the homework; in its folder `python -m venv venv`, activate it,
+#   `pip install -r requirements.txt notebook`, then `jupyter notebook`.
+
+# %%
+import os
+import sys
+
+if "google.colab" in sys.modules and not os.path.isfile("check.py"):  # Colab starts in /content, without the homework
+    import glob
+    import zipfile
+    if not glob.glob("/content/*/check.py"):  # not unpacked yet
+        from google.colab import files
+        for name in glob.glob("/content/*.zip") or files.upload():  # a zip you put in Files, or the one you pick now
+            zipfile.ZipFile(name).extractall("/content")
+    found = glob.glob("/content/*/check.py")
+    if found:
+        os.chdir(os.path.dirname(found[0]))
+if os.path.isfile("check.py"):
+    from check import check, prepare_environment, time_training  # check("rnn") runs the visible tests of a part
+    prepare_environment()
+else:
+    raise FileNotFoundError(f"check.py is not in {os.getcwd()}: open this notebook from the homework's folder, "
+                            "next to check.py and data/ (on Colab: run this cell and upload stencil.zip)")
 
 # %%
 import time
@@ -53,13 +83,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
-
-# %%
-try:
-    from check import check  # the visible autograder tests, shipped next to this notebook
-except ImportError:
-    def check(part):
-        print(f"check.py was not found next to this notebook, so the {part!r} checks did not run.")
 
 # %% [markdown]
 # ### The corpus and its vocabulary
@@ -643,6 +666,14 @@ HPARAMS = {
 #     "learning_rate": ...,  # float, Adam's learning rate
 # }
 # END SOLUTION
+
+# %% [markdown]
+# Before you train for real, see what your `HPARAMS` cost. The cell below trains your model for one epoch as
+# Gradescope will (one CPU thread, counting CPU-seconds) and projects your `epochs` against the budget: it says
+# whether training fits, and if not, how many epochs do or what to make smaller. It takes as long as one epoch.
+
+# %%
+time_training()
 
 # %% [markdown]
 # The check below trains your model exactly as Gradescope will (one CPU thread, the same packages, the same

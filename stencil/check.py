@@ -1,15 +1,25 @@
 """Check your work with the autograder's visible tests: the same checks and messages as on Gradescope.
 
-In the notebook:   from check import check
+In the notebook:   from check import check, time_training
                    check("rnn")            # or check() for every part
+                   time_training()         # one epoch with your HPARAMS, projected against the budget
 From a terminal:   python check.py [language_model.ipynb] [windows rnn lstm lm perplexity train]
 
 Your code runs in a separate process, exactly as when Gradescope grades it; only
 the imports, function and class definitions and UPPER_CASE assignments run. In a
 notebook, what is checked is the code of the cells you have run so far.
+
+Before your code runs, the checker makes sure this Python can run it at all: a
+TensorFlow or NumPy that cannot be imported, or a missing data/ folder, is reported
+as a problem of the environment, with what to do, not blamed on your code.
+The notebook's first cell calls prepare_environment(): it installs what is missing.
 """
 
+import importlib.metadata
+import importlib.util
 import json
+import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -18,6 +28,109 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CHECKER = HERE / "checker"
 PARTS = ("windows", "rnn", "lstm", "lm", "perplexity", "train")
+DATA = ("train.txt", "valid.txt", "test.txt", "vocab.txt")
+# What the notebook and the checker import, and the package on PyPI that provides it (pinned in requirements.txt).
+NEEDS = {"numpy": "numpy", "tensorflow": "tensorflow", "matplotlib": "matplotlib", "nbformat": "nbformat",
+         "pytest": "pytest", "jsonschema": "jsonschema", "gradescope_utils": "gradescope-utils", "psutil": "psutil"}
+# Packages that each install the module `tensorflow`: two of them overwrite each other's files.
+TENSORFLOW_BUILDS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
+                     "tf-nightly", "tf-nightly-cpu", "intel-tensorflow")
+# Each module imported in turn, one JSON line per module (a crash still shows which import it was), up to the first failure.
+PROBE = """
+import importlib, json, sys
+for module in sys.argv[1:]:
+    try:
+        found = {"version": str(getattr(importlib.import_module(module), "__version__", ""))}
+    except BaseException as error:
+        found = {"error": f"{type(error).__name__}: {error}"}
+    print(json.dumps([module, found]), flush=True)
+    if "error" in found:
+        break
+"""
+ON_COLAB = "google.colab" in sys.modules
+FIX = ("On Colab: Runtime > Disconnect and delete runtime, then run the notebook's first cell again (do not "
+       "`pip install -r requirements.txt` on Colab: it replaces Colab's own TensorFlow). " if ON_COLAB else
+       "Make a fresh environment for this homework: `python -m venv venv`, activate it, "
+       "`pip install -r requirements.txt notebook`, and start Jupyter from it. ")
+
+
+_environment_ok = False
+
+
+class EnvironmentProblem(Exception):
+    """This Python cannot run the homework; the message says why and what to do."""
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _installed() -> dict:
+    """{canonical name: (name, version)} of every package this Python sees, the first one on the path for each."""
+    found = {}
+    for distribution in importlib.metadata.distributions():
+        name = distribution.metadata["Name"]
+        if name:
+            found.setdefault(canonical(name), (name, distribution.version))
+    return found
+
+
+def _pins() -> dict:
+    """{canonical name: "name==version"} from requirements.txt, next to this file."""
+    lines = (HERE / "requirements.txt").read_text().splitlines()
+    return {canonical(line.split("==")[0]): line.strip() for line in lines if "==" in line and not line.startswith("#")}
+
+
+def environment_problem():
+    """What keeps this Python from running the homework, with what to do; None when nothing does."""
+    missing = [name for name in DATA if not (HERE / "data" / name).is_file()]
+    if missing:
+        return (f"The folder `data/` next to check.py ({HERE}) lacks {', '.join(missing)}. Unpack the homework again "
+                "(on Colab: run the notebook's first cell) and keep its folders together.")
+    builds = [f"{name} {version}" for key, (name, version) in _installed().items() if key in TENSORFLOW_BUILDS]
+    if len(builds) > 1:
+        return (f"Two builds of TensorFlow are installed in this environment ({', '.join(sorted(builds))}): they "
+                "overwrite each other's files, so TensorFlow may fail in odd ways. " + FIX)
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    finished = subprocess.run([sys.executable, "-c", PROBE, *NEEDS], cwd=CHECKER, env=environment,
+                              capture_output=True, text=True)
+    imported = dict(json.loads(line) for line in finished.stdout.splitlines() if line.startswith('["'))
+    for module in NEEDS:
+        if module not in imported:  # the import crashed the process
+            return (f"Your environment cannot import {module}: importing it ended Python (exit status "
+                    f"{finished.returncode}). {FIX}What it printed:\n\n```\n{finished.stderr[-1500:]}\n```")
+        if "error" in imported[module]:
+            return f"Your environment cannot import {module}: {imported[module]['error'][-1500:]}. {FIX}"
+    return None
+
+
+def prepare_environment() -> None:
+    """The notebook's first cell: install what is missing (at requirements.txt's versions), change nothing installed.
+
+    Whatever is installed already stays as it is (a constraint holds each package at its version), so
+    Colab's TensorFlow and NumPy are never replaced and no restart is needed.
+    """
+    pins = _pins()
+    missing = [pins[canonical(package)] for module, package in NEEDS.items() if importlib.util.find_spec(module) is None]
+    if missing:
+        print("Installing", ", ".join(missing), "...")
+        plain = re.compile(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[\w.]+)?")  # a version pip takes as a constraint
+        held = [f"{name}=={version}" for name, version in _installed().values() if plain.fullmatch(version)]
+        with tempfile.NamedTemporaryFile("w", suffix=".txt") as constraints:
+            constraints.write("\n".join(held) + "\n")
+            constraints.flush()
+            finished = subprocess.run([sys.executable, "-m", "pip", "install", *missing, "-c", constraints.name],
+                                      capture_output=True, text=True)
+        if finished.returncode != 0:
+            raise EnvironmentProblem(f"pip could not install {', '.join(missing)} without changing what is installed:\n"
+                                     + (finished.stderr or finished.stdout)[-2000:])
+        importlib.invalidate_caches()
+    problem = environment_problem()
+    if problem:
+        raise EnvironmentProblem(problem)
+    installed = _installed()
+    tensorflow = [f"{name} {version}" for key, (name, version) in installed.items() if key in TENSORFLOW_BUILDS]
+    print(f"Ready in {HERE}: Python {sys.version.split()[0]}, {', '.join(tensorflow)}, numpy {installed['numpy'][1]}.")
 
 
 def _kernel_cells():
@@ -54,10 +167,38 @@ def _report(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _environment_problem(finished) -> str:
-    return ("**The checker could not run** (this is a problem with the Python environment, not with your code). "
-            "Make sure the packages in requirements.txt are installed (`pip install -r requirements.txt`), "
-            "then restart the kernel. What the checker printed:\n\n```\n" + (finished.stderr or finished.stdout)[-2000:] + "\n```")
+def _checker_failed(finished) -> str:
+    return ("**The checker could not run.** " + FIX + "What the checker printed:\n\n```\n"
+            + (finished.stderr or finished.stdout)[-2000:] + "\n```")
+
+
+def _environment_problem_once():
+    """What keeps this Python from running your code (see environment_problem), asked once per process:
+    importing TensorFlow takes seconds."""
+    global _environment_ok
+    problem = None if _environment_ok else environment_problem()
+    _environment_ok = problem is None
+    return problem
+
+
+def _run_judge(module: str, arguments: list, notebook, result_name: str):
+    """Run one of the judge's commands on your code, as Gradescope lays it out; what it printed and the JSON it wrote."""
+    with tempfile.TemporaryDirectory(prefix="check-") as folder:
+        root = Path(folder)
+        (root / "source").symlink_to(CHECKER, target_is_directory=True)
+        (root / "submission").mkdir()
+        _write_submission(root / "submission", notebook)
+        # The judge runs in a process of its own, as on Gradescope: it ends and reaps every process it starts.
+        finished = subprocess.run([sys.executable, "-m", module, "--root", str(root), *arguments],
+                                  cwd=CHECKER, capture_output=True, text=True)
+        result_path = root / "results" / result_name
+        result = json.loads(result_path.read_text()) if result_path.is_file() else None
+    return finished, (result if finished.returncode == 0 else None)
+
+
+def _environment_report(problem: str):
+    return _show("**This is a problem with your Python environment, not with your code.** " + problem,
+                 {"tests": [], "score": 0, "environment_problem": problem})
 
 
 def check(*parts, notebook=None) -> dict:
@@ -65,20 +206,28 @@ def check(*parts, notebook=None) -> dict:
     unknown = [part for part in parts if part not in PARTS]
     if unknown:
         raise ValueError(f"unknown part(s) {unknown}; choose from {', '.join(PARTS)}")
-    with tempfile.TemporaryDirectory(prefix="check-") as folder:
-        root = Path(folder)
-        (root / "source").symlink_to(CHECKER, target_is_directory=True)
-        (root / "submission").mkdir()
-        _write_submission(root / "submission", notebook)
-        # The judge runs in a process of its own, as on Gradescope: it ends and reaps every process it starts.
-        finished = subprocess.run([sys.executable, "-m", "autograder.grade", "--root", str(root), "--tags", ",".join(parts or PARTS)],
-                                  cwd=CHECKER, capture_output=True, text=True)
-        results_path = root / "results" / "results.json"
-        results = json.loads(results_path.read_text()) if results_path.is_file() else None
-    if finished.returncode != 0 or results is None:
-        text, results = _environment_problem(finished), {"tests": [], "score": 0}
-    else:
-        text = _report(results)
+    problem = _environment_problem_once()
+    if problem:
+        return _environment_report(problem)
+    finished, results = _run_judge("autograder.grade", ["--tags", ",".join(parts or PARTS)], notebook, "results.json")
+    if results is None:
+        return _show(_checker_failed(finished), {"tests": [], "score": 0, "environment_problem": "the checker could not run"})
+    return _show(_report(results), results)
+
+
+def time_training(notebook=None) -> dict:
+    """Train your model for one epoch with your HPARAMS as Gradescope does (one thread, CPU-seconds counted),
+    and project your HPARAMS["epochs"] epochs against the training budget: does it fit, and if not, what to change."""
+    problem = _environment_problem_once()
+    if problem:
+        return _environment_report(problem)
+    finished, estimate = _run_judge("autograder.training_time", [], notebook, "training_time.json")
+    if estimate is None:
+        return _show(_checker_failed(finished), {"environment_problem": "the checker could not run"})
+    return _show(estimate["message"], estimate)
+
+
+def _show(text: str, results: dict):
     if _kernel_cells() is not None:
         from IPython.display import Markdown, display
 
@@ -103,4 +252,6 @@ if __name__ == "__main__":
     arguments = sys.argv[1:]
     notebook = arguments.pop(0) if arguments and arguments[0].endswith((".ipynb", ".py")) else None
     outcome = check(*arguments, notebook=notebook)
+    if "environment_problem" in outcome:
+        sys.exit(2)
     sys.exit(0 if outcome["tests"] and all(test["status"] == "passed" for test in outcome["tests"]) else 1)

@@ -85,12 +85,13 @@ def build_bundle(bundle: Path, config: dict, data: dict) -> None:
     (bundle / "expected" / "tests.json").write_text(json.dumps(collected, indent=1) + "\n")
 
 
-def write_zip(bundle: Path, out: Path) -> None:
-    """A reproducible zip: sorted entries, fixed timestamps, Unix regular files with their executable bits."""
+def write_zip(bundle: Path, out: Path, top: str = "") -> None:
+    """A reproducible zip of bundle's files, under the folder `top` if given: sorted entries, fixed timestamps,
+    Unix regular files with their executable bits."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in bundle.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            entry = zipfile.ZipInfo(str(path.relative_to(bundle)), date_time=(2020, 1, 1, 0, 0, 0))
+            entry = zipfile.ZipInfo(str(Path(top, path.relative_to(bundle))), date_time=(2020, 1, 1, 0, 0, 0))
             entry.create_system = 3  # Unix: unzip reads the mode below
             entry.external_attr = (stat.S_IFREG | (0o755 if path.stat().st_mode & 0o100 else 0o644)) << 16
             entry.compress_type = zipfile.ZIP_DEFLATED

@@ -1,9 +1,10 @@
-"""`make stencil` (with assignment.build): the students' local checker, in stencil/.
+"""`make stencil` (with assignment.build): the students' local checker, in stencil/, and dist/stencil.zip.
 
 It is the autograder itself with only the public cases: the engine, the reference's
 answers on the public inputs, and check.py to run it from a notebook or a terminal.
+The zip holds all of stencil/, for students on Colab.
 
-    python -m autograder.package.export_checker [--stencil stencil]
+    python -m autograder.package.export_checker [--stencil stencil] [--zip dist/stencil.zip]
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import sys
 from pathlib import Path
 
 from autograder.grade import run_tests
-from autograder.package.build_zip import ENGINE, PACKAGING, REFERENCE, REPO, copy_engine, record_expected
+from autograder.package.build_zip import ENGINE, PACKAGING, REFERENCE, REPO, copy_engine, record_expected, write_zip
+from autograder.package.check import NEEDS, canonical
 from autograder.session import read_expected, write_expected
 
 
@@ -36,17 +38,36 @@ def export(stencil: Path) -> None:
     (checker / "expected" / "tests.json").write_text(json.dumps(collected, indent=1) + "\n")
     shutil.copy(PACKAGING / "check.py", stencil / "check.py")
     shutil.copy(REPO / "CONTRACT.md", stencil / "CONTRACT.md")
-    (stencil / "requirements.txt").write_text(
-        "# What the notebook and its checker need (Colab has most of it already).\n"
-        + "".join(line + "\n" for line in (ENGINE / "requirements.txt").read_text().splitlines()
-                  if line.split("==")[0].lower().replace("_", "-") in {"tensorflow-cpu", "numpy", "matplotlib", "nbformat", "pytest",
-                                                     "gradescope-utils", "jsonschema", "psutil"}))
+    (stencil / "requirements.txt").write_text(student_requirements())
+
+
+def student_requirements() -> str:
+    """The stencil's requirements.txt: what check.py needs, at the versions Gradescope grades with."""
+    pins = {}
+    for line in (ENGINE / "requirements.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonical(name)] = version.strip()
+    # The judge installs the CPU-only build, which has no macOS wheels; a laptop needs the full package, same version.
+    pins["tensorflow"] = pins["tensorflow-cpu"]
+    return ("# For a virtual environment of your own: pip install -r requirements.txt notebook\n"
+            "# Not on Colab: there, run the notebook's first cell; it installs only what Colab lacks.\n"
+            + "".join(f"{package}=={pins[canonical(package)]}\n" for package in sorted(NEEDS.values())))
+
+
+def write_stencil_zip(stencil: Path, out: Path) -> None:
+    """The stencil as one zip, for Colab's Files panel (which cannot upload a folder): it unpacks to stencil/."""
+    write_zip(stencil, out, top=stencil.name)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stencil", type=Path, default=REPO / "stencil")
-    export(parser.parse_args(argv).stencil)
+    parser.add_argument("--zip", type=Path, default=REPO / "dist" / "stencil.zip", help="where to write the stencil zip")
+    args = parser.parse_args(argv)
+    export(args.stencil)
+    write_stencil_zip(args.stencil, args.zip)
+    print(f"wrote {args.zip} (the stencil for Colab)")
     return 0
 
 

@@ -40,7 +40,7 @@ ENDINGS = {
 }
 CPU_ADVICE = {
     "train": ("Make training cheaper: fewer epochs, a smaller hidden_sz or embedding_sz, or a larger batch_sz; "
-              "the notebook's time estimate shows what fits before you submit."),
+              "`time_training()` in the notebook shows what fits before you submit."),
 }
 LOOP_ADVICE = "Look for a loop that never ends, or work repeated far more often than needed."
 FROM_SCRATCH_LAYERS = {"rnn": "MyRNN", "lstm": "MyLSTM"}  # the parts whose layer must not use Keras's recurrent layers
@@ -86,6 +86,7 @@ READER_REPORT_SCHEMA = {
 READER_LIMITS = Limits(cpu_seconds=30, wall_seconds=60, memory_mb=500)
 RESULTS_MARGIN_SECONDS = 45  # of Gradescope's timeout, kept for writing results.json
 MIN_CHILD_SECONDS = 15  # a child needs this long just to start TensorFlow
+START_UP_CPU_SECONDS = 30  # importing TensorFlow and loading the notebook, charged apart when training is timed
 MAX_CHUNK_BYTES = 40_000_000
 
 
@@ -396,27 +397,49 @@ class Session:
                 accepted.update(expected.arrays)
                 if part == "train":  # the tensor parts share the default cap; the trained weights come on top
                     arrays_bytes += expected.arrays_bytes
-            config = self.bundle.config
-            limits = Limits(cpu_seconds=sum(stage.cpu_seconds for stage in stages),
-                            wall_seconds=min(sum(stage.wall_seconds for stage in stages), left),
-                            memory_mb=config["memory_mb"], threads=config["threads"])
-            job = {"chunks": [chunk.__dict__ for chunk in self.chunks], "specs": specs, "seed": config["train_seed"],
-                   "threads": limits.threads}
             started = time.time()
-            run = run_child(job, arrays, limits, workspace=self.workspace, stages=stages,
-                            expect=Expect(arrays=accepted, report_schema=PART_REPORT_SCHEMA, arrays_bytes=arrays_bytes))
+            run = self._run_child(specs, arrays, stages,
+                                  Expect(arrays=accepted, report_schema=PART_REPORT_SCHEMA, arrays_bytes=arrays_bytes))
             label = "+".join(pending)
             self.phases[label] = {"start": started, "end": time.time(), "cpu": run.cpu_seconds}
             self.runs[label] = run
             stopped = run.stage if run.ending != "finished" and run.report else None  # no report: loading failed, for all
             for index, part in enumerate(pending):
-                self.answers[part] = PartAnswers(part, run, budget=stages[index].cpu_seconds, memory_limit=limits.memory_mb,
+                self.answers[part] = PartAnswers(part, run, budget=stages[index].cpu_seconds,
+                                                 memory_limit=self.bundle.config["memory_mb"],
                                                  order=tuple(spec["id"] for spec in specs))
                 if part == stopped:
                     pending = pending[index + 1:]
                     break
             else:
                 pending = []
+
+    def _run_child(self, specs: list[dict], arrays: dict, stages: list[Stage], expect: Expect) -> ChildRun:
+        """One child running the student's code on `specs`; each stage caps its CPU, and they all cap the child."""
+        config = self.bundle.config
+        limits = Limits(cpu_seconds=sum(stage.cpu_seconds for stage in stages),
+                        wall_seconds=min(sum(stage.wall_seconds for stage in stages), self.timeout_left()),
+                        memory_mb=config["memory_mb"], threads=config["threads"])
+        job = {"chunks": [chunk.__dict__ for chunk in self.chunks], "specs": specs, "seed": config["train_seed"],
+               "threads": limits.threads}
+        return run_child(job, arrays, limits, workspace=self.workspace, stages=stages, expect=expect)
+
+    def time_one_epoch(self) -> PartAnswers:
+        """The train part for one epoch of the student's HPARAMS: its stage's CPU seconds are what an epoch costs here.
+
+        Start-up (TensorFlow's import, loading the notebook) has a stage of its own, as a full
+        grading charges it to its first part, so the train stage counts what the budget counts.
+        """
+        if self.problem:
+            return PartAnswers("train", None, self.problem)
+        specs, arrays = self.specs_and_arrays("train")
+        specs[0]["epochs"] = 1
+        start_up = Stage("start-up", frozenset(), START_UP_CPU_SECONDS, wall_allowance(START_UP_CPU_SECONDS, self.available_cpus))
+        train = self.stage("train", [specs[0]["id"]])
+        run = self._run_child(specs, arrays, [start_up, train], self.expect("train", specs))
+        self.runs["train"] = run
+        return PartAnswers("train", run, budget=train.cpu_seconds, memory_limit=self.bundle.config["memory_mb"],
+                           order=(specs[0]["id"],))
 
     def expected(self, case: str, name: str):
         return self.bundle.expected[f"{case}:{name}"]

@@ -212,7 +212,8 @@ def train(module, spec, arrays, outputs, info):
     if not model.rnn.weights:
         raise RuntimeError("LanguageModel.call never calls self.rnn, so the model has no recurrent layer to train: "
                            "run the embedded tokens through self.rnn, then the classifier.")
-    losses = module.train(model, inputs, labels, int(hp["epochs"]), int(hp["batch_sz"]), float(hp["learning_rate"]))
+    epochs = spec.get("epochs", int(hp["epochs"]))  # the judge asks for one epoch when it only times training
+    losses = module.train(model, inputs, labels, epochs, int(hp["batch_sz"]), float(hp["learning_rate"]))
     try:  # JSON has no NaN or infinity: those are reported as text, and the judge calls them not finite
         info["losses"] = [float(loss) if np.isfinite(float(loss)) else repr(float(loss)) for loss in losses]
     except Exception:
