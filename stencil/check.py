@@ -30,8 +30,11 @@ CHECKER = HERE / "checker"
 PARTS = ("windows", "rnn", "lstm", "lm", "perplexity", "train")
 DATA = ("train.txt", "valid.txt", "test.txt", "vocab.txt")
 # What the notebook and the checker import, and the package on PyPI that provides it (pinned in requirements.txt).
-NEEDS = {"numpy": "numpy", "tensorflow": "tensorflow", "matplotlib": "matplotlib", "nbformat": "nbformat",
-         "pytest": "pytest", "jsonschema": "jsonschema", "gradescope_utils": "gradescope-utils", "psutil": "psutil"}
+NEEDS = {"numpy": "numpy", "tensorflow": "tensorflow", "keras": "keras", "matplotlib": "matplotlib",
+         "nbformat": "nbformat", "pytest": "pytest", "jsonschema": "jsonschema", "gradescope_utils": "gradescope-utils",
+         "psutil": "psutil"}
+# The packages that set how many CPU-seconds training takes: another version, another figure than Gradescope's.
+TIMED_BY = ("tensorflow", "keras", "numpy")
 # Packages that each install the module `tensorflow`: two of them overwrite each other's files.
 TENSORFLOW_BUILDS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
                      "tf-nightly", "tf-nightly-cpu", "intel-tensorflow")
@@ -79,6 +82,21 @@ def _pins() -> dict:
     """{canonical name: "name==version"} from requirements.txt, next to this file."""
     lines = (HERE / "requirements.txt").read_text().splitlines()
     return {canonical(line.split("==")[0]): line.strip() for line in lines if "==" in line and not line.startswith("#")}
+
+
+def timing_versions_note() -> str:
+    """A note when this Python trains with other versions than Gradescope's, whose CPU-seconds then differ; "" if not."""
+    pins, installed = _pins(), _installed()
+    found = {key: version for key, (_, version) in installed.items() if key in TENSORFLOW_BUILDS}
+    versions = {"tensorflow": next(iter(found.values()), None),
+                **{package: installed.get(package, (None, None))[1] for package in TIMED_BY if package != "tensorflow"}}
+    differ = [f"{package} {versions[package]} (Gradescope: {pins[package].split('==')[1]})"
+              for package in TIMED_BY if versions[package] != pins[package].split("==")[1]]
+    if not differ:
+        return ""
+    return ("\n\n**Versions:** this Python trains with " + ", ".join(differ) + ". Another version can take more or "
+            "fewer CPU-seconds for the same training, so leave a margin under the budget (a laptop can install "
+            "Gradescope's versions with `pip install -r requirements.txt`).")
 
 
 def environment_problem():
@@ -212,7 +230,8 @@ def check(*parts, notebook=None) -> dict:
     finished, results = _run_judge("autograder.grade", ["--tags", ",".join(parts or PARTS)], notebook, "results.json")
     if results is None:
         return _show(_checker_failed(finished), {"tests": [], "score": 0, "environment_problem": "the checker could not run"})
-    return _show(_report(results), results)
+    timed = "train" in (parts or PARTS)
+    return _show(_report(results) + (timing_versions_note() if timed else ""), results)
 
 
 def time_training(notebook=None) -> dict:
@@ -224,7 +243,7 @@ def time_training(notebook=None) -> dict:
     finished, estimate = _run_judge("autograder.training_time", [], notebook, "training_time.json")
     if estimate is None:
         return _show(_checker_failed(finished), {"environment_problem": "the checker could not run"})
-    return _show(estimate["message"], estimate)
+    return _show(estimate["message"] + timing_versions_note(), estimate)
 
 
 def _show(text: str, results: dict):

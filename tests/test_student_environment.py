@@ -177,3 +177,21 @@ def test_the_checker_names_missing_data(homework):
     (homework / "data" / "vocab.txt").unlink()
     said = said_environment_problem(check(homework))
     assert "`data/`" in said and "lacks vocab.txt" in said
+
+
+def versions_note(shim: Path = None) -> str:
+    environment = dict(os.environ, PYTHONPATH=str(shim)) if shim else dict(os.environ)
+    return subprocess.run([sys.executable, "-c", "import check; print(check.timing_versions_note())"], cwd=STENCIL,
+                          env=environment, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_training_times_come_with_a_note_when_this_python_trains_with_other_versions_than_gradescope(tmp_path):
+    """Keras 3.15 trains faster than Gradescope's 3.12: a local time that fits may not fit there."""
+    assert PINS["keras"] and PINS["tensorflow"], "requirements.txt pins what sets the training's speed"
+    assert versions_note() == "", "this project's environment has Gradescope's versions: no note"
+    info = tmp_path / "keras-3.15.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: keras\nVersion: 3.15.1\n")
+    note = versions_note(tmp_path)
+    assert f"keras 3.15.1 (Gradescope: {PINS['keras']})" in note and "leave a margin under the budget" in note
+    assert "tensorflow" not in note.split("budget")[0], "only what differs is named"
