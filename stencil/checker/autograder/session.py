@@ -434,7 +434,7 @@ class Session:
             return PartAnswers("train", None, self.problem)
         specs, arrays = self.specs_and_arrays("train")
         specs[0]["epochs"] = 1
-        start_up = Stage("start-up", frozenset(), START_UP_CPU_SECONDS, wall_allowance(START_UP_CPU_SECONDS, self.available_cpus))
+        start_up = Stage("start-up", frozenset(), START_UP_CPU_SECONDS, wall_allowance(START_UP_CPU_SECONDS, self.cpu_share))
         train = self.stage("train", [specs[0]["id"]])
         run = self._run_child(specs, arrays, [start_up, train], self.expect("train", specs))
         self.runs["train"] = run
