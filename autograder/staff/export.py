@@ -194,11 +194,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, most: int, not
         if notes is not None:
             notes.append(f"{info.filename[:120]!r} cannot be read from the zip ({type(error).__name__})")
         return None
-    if len(content) > most:
-        if notes is not None:
-            notes.append(f"{info.filename[:120]!r} is larger than {most:,} bytes: not read")
-        return None
-    return content
+    return _within(content, most, info.filename, notes)
 
 
 def _stage_folder(export: Path, staging: Path, notes: list[str], budget: _Budget) -> bytes | None:
@@ -250,11 +246,16 @@ def _read_file(path: Path, most: int, notes: list[str] | None) -> bytes | None:
         if notes is not None:
             notes.append(f"{path.name!r} cannot be read ({error})")
         return None
-    if len(content) > most:
-        if notes is not None:
-            notes.append(f"{path.name!r} is larger than {most:,} bytes: not read")
-        return None
-    return content
+    return _within(content, most, path.name, notes)
+
+
+def _within(content: bytes, most: int, name: str, notes: list[str] | None) -> bytes | None:
+    """content if it fits in `most` bytes (it was read up to one byte more, to know), else None with a note."""
+    if len(content) <= most:
+        return content
+    if notes is not None:
+        notes.append(f"{name[:120]!r} is larger than {most:,} bytes: not read")
+    return None
 
 
 def _parse_metadata(content: bytes | None, notes: list[str]) -> dict:
