@@ -276,3 +276,18 @@ def test_the_reference_writes_its_layers_from_scratch():
     chunks, _ = graded_chunks(read_cells(REPO / "solution" / "language_model.py"))
     assert recurrent_helpers(chunks) == {}
     assert json.dumps([chunk.__dict__ for chunk in chunks])  # what the reader hands the judge is plain JSON
+
+
+def test_what_a_stopped_child_printed_is_shown_without_the_libraries_warnings():
+    """Keras's build() warning, last before a timeout, looked like a bug in the student's model."""
+    from autograder.sandbox import ChildRun
+    from autograder.session import _printed
+
+    warning = ("/usr/local/lib/python3.10/dist-packages/keras/src/layers/layer.py:938: UserWarning: Layer "
+               "'language_model' (of type LanguageModel) has a `build()` method implemented\n  warnings.warn(\n")
+    shown = _printed(ChildRun(printed="epoch 1: loss 5.21\n" + warning + "epoch 2: loss 4.80\n" + warning))
+    assert "epoch 1: loss 5.21" in shown and "epoch 2: loss 4.80" in shown
+    assert "UserWarning" not in shown and "warnings.warn" not in shown
+    assert _printed(ChildRun(printed=warning)) == "", "only a library's warning: nothing worth showing"
+    mine = "my_code.py:3: UserWarning: the student's own warning\n"
+    assert "the student's own warning" in _printed(ChildRun(printed=mine))

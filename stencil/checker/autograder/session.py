@@ -233,10 +233,17 @@ def _reader_ending(run: ChildRun) -> str:
     return PartAnswers("read", run, budget=READER_LIMITS.cpu_seconds, memory_limit=READER_LIMITS.memory_mb)._ending()
 
 
+# A library's warning, as Python prints it: "<path>/site-packages/keras/...py:938: UserWarning: ...", then the
+# source line "  warnings.warn(". Keras's build() warning looks like a bug in the student's model; it is not.
+_LIBRARY_WARNING = re.compile(r"^\S*[/\\](site|dist)-packages[/\\]\S+:\d+: \w*Warning: .*\n(  \S.*\n)?", re.MULTILINE)
+
+
 def _printed(run: ChildRun) -> str:
-    if not run.printed.strip():
+    """The end of what the student's code printed, without the libraries' warnings."""
+    printed = _LIBRARY_WARNING.sub("", run.printed + "\n").strip()
+    if not printed:
         return ""
-    return "\n\nThe last lines it printed:\n" + fenced(run.printed[-1500:].strip())
+    return "\n\nThe last lines it printed:\n" + fenced(printed[-1500:])
 
 
 def _refused(run: ChildRun) -> str:
