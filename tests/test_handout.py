@@ -189,6 +189,15 @@ def test_the_solution_notebook_runs_and_the_lstm_remembers_longer(monkeypatch):
     execute(notebook, STENCIL.parent, monkeypatch)  # cwd = stencil/, so data/ and check.py resolve
     elapsed = time.time() - start
     result = json.loads(notebook.cells[-1].outputs[0].text)
+    for cell in notebook.cells:  # run top to bottom, every check passes where it stands (check("train") after HPARAMS)
+        if cell.cell_type == "code" and cell.source.startswith("check("):
+            shown = [output for output in cell.outputs if output.output_type != "stream"]
+            assert [output.output_type for output in shown] == ["display_data"], \
+                f"{cell.source}: the report is shown once, as Markdown, and no results dict is printed under it"
+            report = shown[0].data["text/markdown"]
+            assert "❌" not in report and "visible tests pass" in report, f"{cell.source} fails in the solution:\n{report}"
+            if "train" in cell.source:
+                assert "Test perplexity" in report and "CPU-seconds it may use" in report, "what passed, with its figures"
     rnn, lstm = result["accuracy"]["rnn"], result["accuracy"]["lstm"]
     assert lstm[-1] > rnn[-1], f"at distance {result['distances'][-1]} the LSTM ({lstm[-1]:.2f}) must beat the RNN ({rnn[-1]:.2f})"
     assert lstm[-1] > 0.5, "the LSTM should remember the subject at the longest distance, far above guessing (0.25)"
