@@ -244,12 +244,12 @@ def test_diagnosed_mistakes_are_counted_once_per_submission(report, graded_class
 def test_without_labels_the_diagnosis_sentences_are_recognised(graded_class):
     """Results written before tests carried a diagnosis label: diagnose.py's sentences in the feedback name the mistake."""
     _, _, graded = graded_class
-    for sid, mistake in (("1001", "concatenates in the wrong order"), ("1002", "the input gate i_t and the forget gate f_t are swapped"),
-                         ("1003", "takes the mean of exp(cross-entropy) over positions")):
+    for sid, mistake in (("1001", "rnn-concat-order"), ("1002", "lstm-gates-swapped"), ("1003", "ppl-mean-of-exp")):
         results = json.loads(json.dumps(graded[sid]))
+        labelled = diagnosed(results)
         for test in results["tests"]:
             test.pop("extra_data", None)
-        assert any(mistake in label for label in diagnosed(results)), (sid, diagnosed(results))
+        assert mistake in diagnosed(results) and mistake in labelled, (sid, diagnosed(results), labelled)
     assert diagnosed(json.loads(json.dumps(graded[CORRECT_ID]))) == {}
 
 

@@ -1,17 +1,14 @@
-"""The mistakes the feedback diagnosed in one results.json, as short labels.
+"""The mistakes the feedback diagnosed in one results.json, as the judge's labels.
 
 The judge marks a test whose feedback names a mistake with `extra_data: {"diagnosis": label}`.
-Results written before that mark existed are read from their feedback instead: the mistakes
-`autograder/diagnose.py` can name are the string keys of the guess tables in its `*_mistake`
-functions, read from the module's own source so that a mistake added there is recognised
-here without copying its text.
+Results written before that mark existed are read from their feedback instead: the sentences
+of `autograder/diagnose.py`'s mistake tables (`RNN_STEP_MISTAKES` and the like, {label: sentence})
+are looked for in it, so old and new results count a mistake under the same label and a mistake
+added there is recognised here without copying its text.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
-import re
 from functools import lru_cache
 
 from autograder import diagnose
@@ -21,23 +18,12 @@ LABEL_KEY = "diagnosis"
 
 @lru_cache(maxsize=None)
 def known_mistakes() -> dict[str, str]:
-    """{sentence diagnose.py may write: short label}, e.g. 'rnn step: concatenates in the wrong order'."""
+    """{sentence diagnose.py may write: its label}, e.g. 'concatenates in the wrong order: …': 'rnn-concat-order'."""
     found = {}
-    for function in ast.parse(inspect.getsource(diagnose)).body:
-        if not (isinstance(function, ast.FunctionDef) and function.name.endswith("_mistake")):
-            continue
-        where = function.name.removesuffix("_mistake").replace("_", " ")
-        for node in ast.walk(function):
-            if isinstance(node, ast.Dict):
-                for key in node.keys:
-                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                        found[key.value] = f"{where}: {_short(key.value)}"
+    for name, table in vars(diagnose).items():
+        if name.endswith("_MISTAKES") and isinstance(table, dict):
+            found.update({sentence: label for label, sentence in table.items()})
     return found
-
-
-def _short(sentence: str) -> str:
-    """The sentence up to its explanation (after a colon, semicolon or parenthesis)."""
-    return re.split(r"[:;]| \(", sentence, maxsplit=1)[0].strip()
 
 
 def test_diagnosis(test: dict) -> str | None:
