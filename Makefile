@@ -6,6 +6,7 @@
 #   make test               this project's own tests
 #   make gradescope-check   grade three submissions on Gradescope's Ubuntu 22.04 image and limits (needs root)
 #   make calibrate          train the reference over seeds to set the perplexity threshold
+#   make long-range         check the handout's long-range demo (part 7) with the reference over SEEDS seeds
 #   make walkthrough        a student's path on a Colab-like Python 3.12, beside make grade (installs TensorFlow)
 # Every target sets up its own pinned environment in .venv on first use.
 
@@ -30,10 +31,10 @@ SUBMISSION ?=
 RESULTS ?= results.json
 SEEDS ?= 5
 
-.PHONY: help venv data stencil solution handout autograder browser grade grade-export test gradescope-check calibrate walkthrough clean
+.PHONY: help venv data stencil solution handout autograder browser grade grade-export test gradescope-check calibrate long-range walkthrough clean
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 $(STAMP): requirements-dev.txt autograder/requirements.txt
 	$(BASE_PYTHON) autograder/package/environment.py --venv $(VENV) --requirements requirements-dev.txt
@@ -78,6 +79,9 @@ walkthrough: autograder
 
 calibrate: $(STAMP)
 	$(PY) -m assignment.calibrate --seeds $(SEEDS)
+
+long-range: $(STAMP)
+	nice -n 10 $(PY) -m assignment.long_range_check --seeds $(SEEDS)
 
 clean:
 	rm -rf build dist

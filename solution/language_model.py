@@ -239,20 +239,59 @@ def train(model, inputs, labels, epochs, batch_sz, learning_rate):
     return epoch_losses
 
 
-def long_range_sentences(num_sentences, distances, sentence_len, seed):
-    """Sentences 'subject, d fillers, had, answer, fillers', each sentence_len ids, concatenated into one sequence.
+SUBJECTS = ["dog", "cat", "bird", "fish"]
+ANSWERS = ["tail", "whiskers", "feathers", "fins"]  # ANSWERS[k] goes with SUBJECTS[k]
+FILLERS = "that my family got when i was a child and we lived in the old house by the sea".split()
+TOY_VOCAB = SUBJECTS + ANSWERS + ["had"] + sorted(set(FILLERS))
+DISTANCES = [1, 2, 4, 8, 16, 32, 64]
+DISTANCE_WEIGHTS = [4, 4, 2, 1, 1, 1, 1]  # how often each distance is drawn for training: short ones more
 
-    Returns the ids (one more than num_sentences * sentence_len, so make_windows gives one window per
-    sentence) and the distance d of each sentence.
+
+def long_range_sentence(rng, d):
+    """One sentence: a subject, d random fillers, 'had', and the subject's answer."""
+    k = rng.integers(len(SUBJECTS))
+    return [SUBJECTS[k], *rng.choice(FILLERS, size=d), "had", ANSWERS[k]]
+
+
+def long_range_ids(num_windows, distances, seed, weights=None):
+    """num_windows windows of max(distances) + 3 ids, concatenated, and the distance of each window's first sentence.
+
+    With weights (training), each window is packed with sentences whose distances are drawn with these
+    weights, the last one cut at the window's end. Without (testing), a window holds one sentence and
+    random fillers after it, its distance drawn uniformly. One id more at the end, so that make_windows
+    gives back exactly these windows.
     """
     rng = np.random.default_rng(seed)
-    ids, ds = [], rng.choice(distances, size=num_sentences)
-    for d in ds:
-        k = rng.integers(len(subjects))
-        sentence = [subjects[k], *rng.choice(fillers, size=d), "had", answers[k]]
-        sentence += list(rng.choice(fillers, size=sentence_len - len(sentence)))
-        ids += [toy_id[word] for word in sentence]
-    return np.array(ids + [toy_id["had"]]), ds
+    window_sz, toy_id = max(distances) + 3, {word: i for i, word in enumerate(TOY_VOCAB)}
+    p = None if weights is None else np.array(weights) / np.sum(weights)
+    ids, first_ds = [], []
+    for _ in range(num_windows):
+        window = []
+        while len(window) < window_sz:
+            d = rng.choice(distances, p=p)
+            first_ds += [d] if not window else []
+            window += long_range_sentence(rng, d)
+            if weights is None:  # testing: fillers after the one sentence
+                window += list(rng.choice(FILLERS, size=max(window_sz - len(window), 0)))
+        ids += [toy_id[word] for word in window[:window_sz]]
+    return np.array(ids + [toy_id["had"]]), np.array(first_ds)
+
+
+def long_range_accuracy(cell, seed=0, distances=DISTANCES, weights=DISTANCE_WEIGHTS, hidden_sz=32, epochs=6,
+                        learning_rate=0.01, num_windows=2048):
+    """Train a `cell` language model on the toy language; the accuracy of its word after 'had', one per distance."""
+    window_sz = max(distances) + 3
+    # 2048 windows make whole batches of 64: a last, smaller batch would make tf.function compile train's step twice
+    train_inputs, train_labels = make_windows(long_range_ids(num_windows, distances, seed=1, weights=weights)[0], window_sz)
+    test_ids, test_ds = long_range_ids(1400, distances, seed=2)
+    test_inputs, test_labels = make_windows(test_ids, window_sz)  # (1400, window_sz) each
+    tf.keras.utils.set_random_seed(seed)
+    model = LanguageModel(len(TOY_VOCAB), cell=cell, embedding_sz=16, hidden_sz=hidden_sz)
+    train(model, train_inputs, train_labels, epochs, batch_sz=64, learning_rate=learning_rate)
+    rows, cue = np.arange(len(test_inputs)), test_ds + 1  # "had" sits at position d + 1
+    predicted = np.argmax(model(test_inputs).numpy()[rows, cue], axis=-1)  # (1400,)
+    correct = predicted == test_labels[rows, cue]
+    return [float(correct[test_ds == d].mean()) for d in distances]
 
 
 HPARAMS = {

@@ -183,7 +183,7 @@ def test_the_solution_notebook_runs_and_the_lstm_remembers_longer(monkeypatch):
     notebook = nbformat.read(SOLUTION, as_version=4)
     (knob,) = [cell for cell in notebook.cells if cell.source.startswith("max_tokens = None")]
     knob.source = knob.source.replace("max_tokens = None", "max_tokens = 30_000", 1)  # a quick main experiment
-    report = "import json; print(json.dumps({'distances': distances, 'accuracy': long_range_accuracy, 'valid': valid_perplexity, 'vocab': len(vocab)}))"
+    report = "import json; print(json.dumps({'distances': DISTANCES, 'accuracy': long_range, 'valid': valid_perplexity, 'vocab': len(vocab)}))"
     notebook.cells.append(nbformat.v4.new_code_cell(report))
     start = time.time()
     execute(notebook, STENCIL.parent, monkeypatch)  # cwd = stencil/, so data/ and check.py resolve
