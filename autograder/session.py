@@ -279,7 +279,10 @@ class Session:
         self.bundle = bundle
         self.selected = set(parts or PARTS)
         self.cpu_share, self.cpu_share_source = cpu_share()
-        self.workspace = workspace or Path(tempfile.mkdtemp(prefix="rnnkit-workspace-"))
+        if workspace is None:  # children (another user, as root) traverse it to reach their own folder; none may list it
+            workspace = Path(tempfile.mkdtemp(prefix="rnnkit-workspace-"))
+            workspace.chmod(0o711)
+        self.workspace = workspace
         self.started = time.time()
         self.answers: dict[str, PartAnswers] = {}
         self.chunks: list[Chunk] = []

@@ -171,3 +171,18 @@ def test_updated_config_changes_only_the_threshold_the_partial_credit_and_the_ca
 def test_the_committed_config_is_written_the_way_calibrate_writes_it():
     text = calibrate.CONFIG.read_text()
     assert text == json.dumps(json.loads(text), indent=2) + "\n"
+
+
+def test_the_engine_reads_the_reference_from_calibrations_private_folder(tmp_path):
+    """make calibrate lays out its bundle in a folder only root may list; as root, the reader child (another user)
+    could not reach its own workspace there, and the reference was called unreadable."""
+    from autograder.session import Bundle, Session
+
+    tmp_path.chmod(0o700)
+    config = json.loads((calibrate.REPO / "autograder" / "config.json").read_text())
+    bundle_root = calibrate.lay_out_bundle(tmp_path / "source", config)
+    reference = tmp_path / "reference" / "language_model.py"
+    reference.parent.mkdir()
+    reference.write_text((calibrate.REPO / "solution" / "language_model.py").read_text())
+    session = Session(Bundle(bundle_root), reference, parts={"train"})
+    assert session.problem is None, session.problem
