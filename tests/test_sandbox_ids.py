@@ -76,3 +76,15 @@ def test_without_a_place_for_locks_a_lone_judge_still_grades(monkeypatch, tmp_pa
     monkeypatch.setattr(sandbox, "SANDBOX_ID_LOCKS", tmp_path / "run" / "rnnkit" / "sandbox-ids")
     with sandbox._sandbox_ids() as ids:
         assert ids[0] in sandbox.SANDBOX_USERS
+
+
+def test_a_workspace_the_child_cannot_pass_through_is_the_judges_problem_not_the_submissions(tmp_path):
+    """A 0700 workspace once made the reader child fail to open its runner, and the reference was called unreadable."""
+    from autograder.sandbox import Limits, SandboxUnavailable, run_child
+
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    with pytest.raises(SandboxUnavailable, match="cannot pass through .*closed"):
+        run_child({"kind": "read", "file": "upload.py", "name": "language_model.py"}, {}, Limits(cpu_seconds=5, wall_seconds=10, memory_mb=300),
+                  workspace=closed, files={"upload.py": b"x = 1\n"})
+    assert list(closed.iterdir()) == [], "nothing is left behind"
