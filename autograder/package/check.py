@@ -78,20 +78,24 @@ def _installed() -> dict:
     return found
 
 
-def _pins() -> dict:
-    """{canonical name: "name==version"} from requirements.txt, next to this file."""
-    lines = (HERE / "requirements.txt").read_text().splitlines()
-    return {canonical(line.split("==")[0]): line.strip() for line in lines if "==" in line and not line.startswith("#")}
+def pins_of(requirements: Path) -> dict:
+    """{canonical name: version} of each `name==version` line of a requirements file."""
+    lines = [line.strip() for line in requirements.read_text().splitlines() if "==" in line and not line.startswith("#")]
+    return {canonical(line.split("==")[0]): line.split("==")[1].strip() for line in lines}
+
+
+def _tensorflow_builds(installed: dict) -> dict:
+    """{name: version} of the installed packages that each provide the module `tensorflow`."""
+    return {name: version for key, (name, version) in installed.items() if key in TENSORFLOW_BUILDS}
 
 
 def timing_versions_note() -> str:
     """A note when this Python trains with other versions than Gradescope's, whose CPU-seconds then differ; "" if not."""
-    pins, installed = _pins(), _installed()
-    found = {key: version for key, (_, version) in installed.items() if key in TENSORFLOW_BUILDS}
-    versions = {"tensorflow": next(iter(found.values()), None),
+    pins, installed = pins_of(HERE / "requirements.txt"), _installed()
+    versions = {"tensorflow": next(iter(_tensorflow_builds(installed).values()), None),
                 **{package: installed.get(package, (None, None))[1] for package in TIMED_BY if package != "tensorflow"}}
-    differ = [f"{package} {versions[package]} (Gradescope: {pins[package].split('==')[1]})"
-              for package in TIMED_BY if versions[package] != pins[package].split("==")[1]]
+    differ = [f"{package} {versions[package]} (Gradescope: {pins[package]})"
+              for package in TIMED_BY if versions[package] != pins[package]]
     if not differ:
         return ""
     return ("\n\n**Versions:** this Python trains with " + ", ".join(differ) + ". Another version can take more or "
@@ -105,7 +109,7 @@ def environment_problem():
     if missing:
         return (f"The folder `data/` next to check.py ({HERE}) lacks {', '.join(missing)}. Unpack the homework again "
                 "(on Colab: run the notebook's first cell) and keep its folders together.")
-    builds = [f"{name} {version}" for key, (name, version) in _installed().items() if key in TENSORFLOW_BUILDS]
+    builds = [f"{name} {version}" for name, version in _tensorflow_builds(_installed()).items()]
     if len(builds) > 1:
         return (f"Two builds of TensorFlow are installed in this environment ({', '.join(sorted(builds))}): they "
                 "overwrite each other's files, so TensorFlow may fail in odd ways. " + FIX)
@@ -128,8 +132,9 @@ def prepare_environment() -> None:
     Whatever is installed already stays as it is (a constraint holds each package at its version), so
     Colab's TensorFlow and NumPy are never replaced and no restart is needed.
     """
-    pins = _pins()
-    missing = [pins[canonical(package)] for module, package in NEEDS.items() if importlib.util.find_spec(module) is None]
+    pins = pins_of(HERE / "requirements.txt")
+    missing = [f"{package}=={pins[canonical(package)]}" for module, package in NEEDS.items()
+               if importlib.util.find_spec(module) is None]
     if missing:
         print("Installing", ", ".join(missing), "...")
         plain = re.compile(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[\w.]+)?")  # a version pip takes as a constraint
@@ -147,7 +152,7 @@ def prepare_environment() -> None:
     if problem:
         raise EnvironmentProblem(problem)
     installed = _installed()
-    tensorflow = [f"{name} {version}" for key, (name, version) in installed.items() if key in TENSORFLOW_BUILDS]
+    tensorflow = [f"{name} {version}" for name, version in _tensorflow_builds(installed).items()]
     print(f"Ready in {HERE}: Python {sys.version.split()[0]}, {', '.join(tensorflow)}, numpy {installed['numpy'][1]}.")
 
 

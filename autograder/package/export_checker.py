@@ -17,7 +17,7 @@ from pathlib import Path
 
 from autograder.grade import run_tests
 from autograder.package.build_zip import ENGINE, PACKAGING, REFERENCE, REPO, copy_engine, record_expected, write_zip
-from autograder.package.check import NEEDS, canonical
+from autograder.package.check import NEEDS, canonical, pins_of
 from autograder.session import read_expected, write_expected
 
 
@@ -43,11 +43,7 @@ def export(stencil: Path) -> None:
 
 def student_requirements() -> str:
     """The stencil's requirements.txt: what check.py needs, at the versions Gradescope grades with."""
-    pins = {}
-    for line in (ENGINE / "requirements.txt").read_text().splitlines():
-        if "==" in line and not line.startswith("#"):
-            name, version = line.split("==")
-            pins[canonical(name)] = version.strip()
+    pins = pins_of(ENGINE / "requirements.txt")
     # The judge installs the CPU-only build, which has no macOS wheels; a laptop needs the full package, same version.
     pins["tensorflow"] = pins["tensorflow-cpu"]
     return ("# For a virtual environment of your own: pip install -r requirements.txt notebook\n"
