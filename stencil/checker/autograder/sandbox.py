@@ -233,6 +233,16 @@ def check_reachable() -> None:
             "outside private folders such as /root.")
 
 
+def _check_traversable(workspace: Path) -> None:
+    """The child, another user, must pass through every folder above its own; a closed one is the judge's set-up
+    to fix, not the submission's fault (its runner could not even be opened)."""
+    closed = [str(folder) for folder in (workspace, *workspace.parents) if not folder.stat().st_mode & stat.S_IXOTH]
+    if closed:
+        raise SandboxUnavailable(f"Student code runs as an unprivileged user, who cannot pass through {', '.join(closed)} "
+                                 "to reach its work folder. Give the judge a workspace other users may traverse "
+                                 "(mode 0711), as make grade and run_autograder do.")
+
+
 # ---------------------------------------------------------------- time: CPU seconds are the budget, wall time follows
 
 
@@ -631,6 +641,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
     with _sandbox_ids() as ids:
         if ids is not None:
             check_reachable()
+            _check_traversable(Path(workspace or tempfile.gettempdir()))
         workdir = Path(tempfile.mkdtemp(prefix="child-", dir=workspace))
         cgroup = _Cgroup.create(limits.memory_mb)
         try:
