@@ -341,6 +341,7 @@ class _Cgroup:
         parent = mount / own.lstrip("/")
         if version == 2 and "memory" not in (parent / "cgroup.subtree_control").read_text().split():
             (parent / "cgroup.subtree_control").write_text("+memory")  # refused where the parent holds processes
+        cls._remove_stale(parent)
         cls._made += 1
         path = parent / f"rnnkit-{os.getpid()}-{cls._made}"
         path.mkdir()
@@ -356,6 +357,17 @@ class _Cgroup:
             group.remove()
             return None
         return group
+
+    @staticmethod
+    def _remove_stale(parent: Path) -> None:
+        """A judge killed outright cannot remove its groups; the next judge does, once no process is left in them."""
+        for folder in parent.glob("rnnkit-*-*"):
+            pid = folder.name.split("-")[1]
+            if pid.isdigit() and not psutil.pid_exists(int(pid)):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass  # a process of the dead judge's child still runs in it: the kernel keeps its limit
 
     def _try_write(self, name: str, value: str) -> None:
         try:

@@ -88,3 +88,25 @@ def test_a_workspace_the_child_cannot_pass_through_is_the_judges_problem_not_the
         run_child({"kind": "read", "file": "upload.py", "name": "language_model.py"}, {}, Limits(cpu_seconds=5, wall_seconds=10, memory_mb=300),
                   workspace=closed, files={"upload.py": b"x = 1\n"})
     assert list(closed.iterdir()) == [], "nothing is left behind"
+
+
+def test_a_judge_killed_outright_leaves_no_memory_group_behind_for_long():
+    """SIGKILL gives a judge no chance to remove its child's cgroup; the next judge removes it once it is empty."""
+    import subprocess
+
+    group = sandbox._Cgroup.create(64)
+    if group is None:
+        pytest.skip("no memory cgroup can be made here")
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id that no longer runs: the killed judge's
+    stale = group.path.parent / f"rnnkit-{gone.pid}-1"
+    stale.mkdir()
+    group.remove()
+    another = sandbox._Cgroup.create(64)
+    try:
+        assert not stale.exists(), "the dead judge's empty group was removed"
+        assert another.path.exists(), "the live judge's own group is kept"
+    finally:
+        another.remove()
+        if stale.exists():
+            stale.rmdir()
