@@ -248,9 +248,9 @@ DISTANCE_WEIGHTS = [4, 4, 2, 1, 1, 1, 1]  # how often each distance is drawn for
 
 
 def long_range_sentence(rng, d):
-    """One sentence: a subject, d random fillers, 'had', and the subject's answer."""
+    """One sentence: a subject, d random words between (fillers, and now and then another animal), 'had', the answer."""
     k = rng.integers(len(SUBJECTS))
-    return [SUBJECTS[k], *rng.choice(FILLERS, size=d), "had", ANSWERS[k]]
+    return [SUBJECTS[k], *rng.choice(FILLERS + SUBJECTS, size=d), "had", ANSWERS[k]]
 
 
 def long_range_ids(num_windows, distances, seed, weights=None):
@@ -277,8 +277,8 @@ def long_range_ids(num_windows, distances, seed, weights=None):
     return np.array(ids + [toy_id["had"]]), np.array(first_ds)
 
 
-def long_range_accuracy(cell, seed=0, distances=DISTANCES, weights=DISTANCE_WEIGHTS, hidden_sz=32, epochs=6,
-                        learning_rate=0.01, num_windows=2048):
+def long_range_accuracy(cell, seed=0, distances=DISTANCES, weights=DISTANCE_WEIGHTS, hidden_sz=64, epochs=6,
+                        learning_rate=0.02, num_windows=2048):
     """Train a `cell` language model on the toy language; the accuracy of its word after 'had', one per distance."""
     window_sz = max(distances) + 3
     # 2048 windows make whole batches of 64: a last, smaller batch would make tf.function compile train's step twice
