@@ -185,9 +185,7 @@ def test_the_solution_notebook_runs_and_the_lstm_remembers_longer(monkeypatch):
     knob.source = knob.source.replace("max_tokens = None", "max_tokens = 30_000", 1)  # a quick main experiment
     report = "import json; print(json.dumps({'distances': DISTANCES, 'accuracy': long_range, 'valid': valid_perplexity, 'vocab': len(vocab)}))"
     notebook.cells.append(nbformat.v4.new_code_cell(report))
-    start = time.time()
     execute(notebook, STENCIL.parent, monkeypatch)  # cwd = stencil/, so data/ and check.py resolve
-    elapsed = time.time() - start
     result = json.loads(notebook.cells[-1].outputs[0].text)
     for cell in notebook.cells:  # run top to bottom, every check passes where it stands (check("train") after HPARAMS)
         if cell.cell_type == "code" and cell.source.startswith("check("):
@@ -202,7 +200,6 @@ def test_the_solution_notebook_runs_and_the_lstm_remembers_longer(monkeypatch):
     assert lstm[-1] > rnn[-1], f"at distance {result['distances'][-1]} the LSTM ({lstm[-1]:.2f}) must beat the RNN ({rnn[-1]:.2f})"
     assert lstm[-1] > 0.5, "the LSTM should remember the subject at the longest distance, far above guessing (0.25)"
     assert result["valid"] < result["vocab"], "the trained model must beat the uniform model"
-    assert elapsed < 600, f"the solution notebook took {elapsed:.0f} s"
 
 
 @pytest.mark.xdist_group("notebook")
