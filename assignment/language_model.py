@@ -571,7 +571,7 @@ print("losses:", [round(loss, 3) for loss in tiny_losses])  # decreasing, from a
 # windows packed with such sentences, distances mixed (short ones drawn more often, as a child hears short
 # sentences first), then measures, for each distance, how often the model's most likely word after `had` is
 # the right one. The cell after it trains a vanilla RNN and an LSTM of the same size, the same way. It takes
-# under a minute: about 45 CPU-seconds of computation (the LSTM three quarters of it), and as many seconds of
+# under a minute: about 50 CPU-seconds of computation (the LSTM three quarters of it), and as many seconds of
 # wall-clock time on one thread of a 2.5 GHz Xeon.
 
 # %%
