@@ -221,8 +221,10 @@ def _reachable_by_others(path: Path) -> bool:
         return False
 
 
-def check_reachable() -> None:
-    """As root, the sandbox user must reach the interpreter and its libraries; the kit changes no permission to make it so."""
+def check_reachable(workspace: Path) -> None:
+    """As root, the sandbox user must reach the interpreter and its libraries, and pass through every folder down to
+    its work folder; the kit changes no permission to make it so. A closed one is the judge's set-up to fix, not the
+    submission's fault (its runner could not even be opened)."""
     needed = [child_python(), child_python().resolve(), Path(sys.prefix).resolve() / "lib", _library_folder()]
     closed = [str(path) for path in needed if not _reachable_by_others(path)]
     if closed:
@@ -231,11 +233,6 @@ def check_reachable() -> None:
             f"{', '.join(closed)} (a folder above it is closed to other users). Create the environment with "
             "`make venv`, which puts it where that user can reach it, or run the autograder from an environment "
             "outside private folders such as /root.")
-
-
-def _check_traversable(workspace: Path) -> None:
-    """The child, another user, must pass through every folder above its own; a closed one is the judge's set-up
-    to fix, not the submission's fault (its runner could not even be opened)."""
     closed = [str(folder) for folder in (workspace, *workspace.parents) if not folder.stat().st_mode & stat.S_IXOTH]
     if closed:
         raise SandboxUnavailable(f"Student code runs as an unprivileged user, who cannot pass through {', '.join(closed)} "
@@ -652,8 +649,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
     """
     with _sandbox_ids() as ids:
         if ids is not None:
-            check_reachable()
-            _check_traversable(Path(workspace or tempfile.gettempdir()))
+            check_reachable(Path(workspace or tempfile.gettempdir()))
         workdir = Path(tempfile.mkdtemp(prefix="child-", dir=workspace))
         cgroup = _Cgroup.create(limits.memory_mb)
         try:
