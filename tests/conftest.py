@@ -20,11 +20,11 @@ REFERENCE_NOTEBOOK = REPO / "solution" / "language_model.ipynb"
 STENCIL_NOTEBOOK = REPO / "stencil" / "language_model.ipynb"
 
 
-def grade_submission(submission: Path, results: Path, tags=None, timeout: float = 900) -> dict:
+def grade_submission(submission: Path, results: Path, tags=None, timeout: float = 900, zip_path: Path = ZIP) -> dict:
     """Grade `submission` (a file or folder) with `make grade`'s command; the parsed results.json."""
     if not ZIP.is_file():
         pytest.fail(f"{ZIP} is missing: run `make autograder` first (`make test` does).")
-    command = [sys.executable, "-m", "autograder.package.local_grade", "--zip", str(ZIP),
+    command = [sys.executable, "-m", "autograder.package.local_grade", "--zip", str(zip_path),
                "--submission", str(submission), "--results", str(results)]
     if tags:
         command += ["--tags", ",".join(sorted(tags))]
@@ -40,13 +40,31 @@ def strict_json(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
+def zip_with_cpu_budgets(folder: Path, budgets: dict) -> Path:
+    """A copy of the autograder zip whose configuration gives these parts these CPU-seconds."""
+    import zipfile
+
+    path = folder / "autograder-budgets.zip"
+    with zipfile.ZipFile(ZIP) as original, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as copy:
+        for member in original.infolist():
+            content = original.read(member)
+            if member.filename == "config.json":
+                config = json.loads(content)
+                for part, seconds in budgets.items():
+                    config["limits"][part]["cpu_seconds"] = seconds
+                content = json.dumps(config).encode()
+            copy.writestr(member, content)
+    return path
+
+
 @pytest.fixture
 def grade(tmp_path):
-    """grade(submission_path, tags=None) -> results.json as a dict."""
+    """grade(submission_path, tags=None, cpu_budget=None) -> results.json as a dict."""
     counter = iter(range(1000))
 
-    def run(submission: Path, tags=None) -> dict:
-        return grade_submission(Path(submission), tmp_path / f"results-{next(counter)}.json", tags)
+    def run(submission: Path, tags=None, cpu_budget: dict | None = None) -> dict:
+        zip_path = zip_with_cpu_budgets(tmp_path, cpu_budget) if cpu_budget else ZIP
+        return grade_submission(Path(submission), tmp_path / f"results-{next(counter)}.json", tags, zip_path=zip_path)
 
     return run
 

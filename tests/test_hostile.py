@@ -181,7 +181,7 @@ def test_hostile_submission_is_contained(entry, grade, tests_in_zip, tmp_path):
     before, started = _processes(), time.time()
     results, failure = None, None
     try:
-        results = grade(entry.path, tags=graded)
+        results = grade(entry.path, tags=graded, cpu_budget=entry.cpu_budget)
     except Exception as error:  # the grader itself failed: still look for leftovers first
         failure = error
     # Whatever the verdict, look for (and then end) what this grading left running.

@@ -11,6 +11,7 @@ holds lines of the form
     known-gap: <why>             optional: the grader cannot see this bug yet (the test is a strict xfail)
     expect-score: <points>       optional: the exact total score (e.g. 0 for a stencil that only cheats)
     no-points: lstm train        optional: every test of these parts must score 0 (the part an attack aimed at)
+    cpu-budget: train 10         optional: grade with these parts' CPU budgets (a small one stops a CPU burner soon)
 
 Folders: bugs/ (one realistic mistake each), equivalent/ (correct, other styles),
 hostile/ (attacks on the grader), notebooks/ (.ipynb built by make_notebooks.py).
@@ -56,6 +57,7 @@ class Entry:
     known_gap: str | None
     expect_score: float | None
     no_points: frozenset = frozenset()
+    cpu_budget: dict | None = None  # part -> CPU-seconds, replacing the zip's limits for this grading
 
     @property
     def id(self) -> str:
@@ -94,12 +96,20 @@ def _parts(value: str, path: Path, key: str) -> frozenset:
     return frozenset(words)
 
 
+def _budgets(value: str, path: Path) -> dict:
+    words = value.split()
+    budgets = dict(zip(words[::2], (float(seconds) for seconds in words[1::2])))
+    if len(words) % 2 or not words or set(budgets) - set(PARTS):
+        raise ValueError(f"{path}: `cpu-budget:` wants part and CPU-seconds pairs, not {value!r}")
+    return budgets
+
+
 def read_entry(path: Path) -> Entry:
     text = header_text(path)
     lines = [line.strip() for line in text.splitlines()]
     fields = {}
     for line in lines:
-        match = re.match(r"^(expect-fail|hostile|graded-parts|expect-output|known-gap|expect-score|no-points):\s*(.*)$", line)
+        match = re.match(r"^(expect-fail|hostile|graded-parts|expect-output|known-gap|expect-score|no-points|cpu-budget):\s*(.*)$", line)
         if match:
             fields[match.group(1)] = match.group(2).strip()
     if "expect-fail" not in fields:
@@ -117,6 +127,7 @@ def read_entry(path: Path) -> Entry:
         known_gap=fields.get("known-gap"),
         expect_score=float(fields["expect-score"]) if "expect-score" in fields else None,
         no_points=_parts(fields["no-points"], path, "no-points") if "no-points" in fields else frozenset(),
+        cpu_budget=_budgets(fields["cpu-budget"], path) if "cpu-budget" in fields else None,
     )
     if (kind == "hostile") != (entry.hostile is not None):
         raise ValueError(f"{path}: a `hostile:` line belongs in hostile/ submissions, and only there")
