@@ -90,23 +90,25 @@ def test_a_workspace_the_child_cannot_pass_through_is_the_judges_problem_not_the
     assert list(closed.iterdir()) == [], "nothing is left behind"
 
 
-def test_a_judge_killed_outright_leaves_no_memory_group_behind_for_long():
-    """SIGKILL gives a judge no chance to remove its child's cgroup; the next judge removes it once it is empty."""
+def test_a_judge_killed_outright_leaves_no_cgroup_behind_for_long():
+    """SIGKILL gives a judge no chance to remove its child's cgroups; the next judge removes them once they are empty."""
     import subprocess
 
-    group = sandbox._Cgroup.create(64)
+    group = sandbox._Cgroup.create(64, 1)
     if group is None:
-        pytest.skip("no memory cgroup can be made here")
+        pytest.skip("no cgroup can be made here")
     gone = subprocess.Popen(["true"])
     gone.wait()  # a process id that no longer runs: the killed judge's
-    stale = group.path.parent / f"rnnkit-{gone.pid}-1"
-    stale.mkdir()
+    stale = [folder.parent / f"rnnkit-{gone.pid}-1" for _, folder in group.folders.values()]
+    for folder in set(stale):
+        folder.mkdir()
     group.remove()
-    another = sandbox._Cgroup.create(64)
+    another = sandbox._Cgroup.create(64, 1)
     try:
-        assert not stale.exists(), "the dead judge's empty group was removed"
-        assert another.path.exists(), "the live judge's own group is kept"
+        assert not any(folder.exists() for folder in stale), "the dead judge's empty groups were removed"
+        assert all(folder.exists() for _, folder in another.folders.values()), "the live judge's own groups are kept"
     finally:
         another.remove()
-        if stale.exists():
-            stale.rmdir()
+        for folder in stale:
+            if folder.exists():
+                folder.rmdir()
