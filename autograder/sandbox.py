@@ -497,23 +497,24 @@ class _ProcessMeter:
     name = "process scan"
 
     def __init__(self):
-        self.seen: dict[tuple[int, int], tuple[int, int, int]] = {}  # (pid, start) -> (parent pid, own, reaped) ticks
+        self.seen: dict[tuple, tuple] = {}  # (pid, start) -> (its parent's (pid, start), own ticks, reaped ticks)
 
     def cpu_seconds(self, pids) -> float:
-        live = set()
+        read = {}
         for pid in pids:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                key = (pid, int(fields[19]))
-                self.seen[key] = (int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]))
-                live.add(key)
+                read[pid] = (int(fields[19]), int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]))
             except (OSError, IndexError, ValueError):
                 continue
-        seen_reaped = {}  # parent pid -> what its ended children had used when last seen
+        live = {(pid, start) for pid, (start, *_) in read.items()}
+        for pid, (start, parent, own, reaped) in read.items():  # a parent known by its start too: pids are reused
+            self.seen[(pid, start)] = ((parent, read[parent][0] if parent in read else None), own, reaped)
+        seen_reaped = {}  # a parent -> what its ended children had used when last seen
         for key, (parent, own, reaped) in self.seen.items():
             if key not in live:
                 seen_reaped[parent] = seen_reaped.get(parent, 0) + own + reaped
-        ticks = sum(own + max(0, reaped - seen_reaped.get(pid, 0)) for (pid, _), (_, own, reaped) in self.seen.items())
+        ticks = sum(own + max(0, reaped - seen_reaped.get(key, 0)) for key, (_, own, reaped) in self.seen.items())
         return ticks / _TICKS
 
 
