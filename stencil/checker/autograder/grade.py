@@ -119,7 +119,8 @@ def grading_record(session: Session) -> dict:
     """For staff (results.json's extra_data and the log): how each child ended, its time and memory."""
     children = {part: {"ending": run.ending, "wall_seconds": round(run.wall_seconds, 2), "cpu_seconds": round(run.cpu_seconds, 2),
                        "peak_memory_mb": round(run.peak_memory_mb, 1), "printed_bytes": run.printed_bytes,
-                       "memory_guard": run.memory_guard, "oom_score_adj": run.oom_score_adj, "network": run.network,
+                       "memory_guard": run.memory_guard, "cpu_guard": run.cpu_guard, "cpu_quota": run.cpu_quota,
+                       "oom_score_adj": run.oom_score_adj, "network": run.network,
                        "stopped_in": run.stage if run.ending != "finished" else None, "refused": run.refused, "uid": run.uid,
                        "cpu_seconds_by_part": {name: round(cpu, 2) for name, cpu in run.stage_cpu_seconds.items() if name != "all"}}
                 for part, run in session.runs.items()}

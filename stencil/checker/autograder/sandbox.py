@@ -6,7 +6,10 @@ group id of its own, with no new privileges, its `oom_score_adj` at 1000 (set be
 the ids drop, then checked by the judge), limits on CPU seconds, wall time, processes
 and file size, and a memory limit: a cgroup of its own where the kernel offers one
 (it counts heap, memfd, tmpfs and page cache alike), else a watchdog that sums the
-memory of every process of its user id. When it ends, every process of that id is
+memory of every process of its user id. Its CPU is counted for all its processes
+together (by that cgroup, else by a scan of its processes at each poll) and capped
+part by part in the judge's order; a cpu cgroup also caps its share of the machine.
+When it ends, every process of that id is
 killed until none is left, and every file that id owns in the shared temporary
 folders is deleted. Only data comes back, read by `child_output` as untrusted.
 """
@@ -65,9 +68,11 @@ class Limits:
 class Stage:
     """Part of one child's work with a budget of its own: the cases it runs, its CPU seconds and its wall seconds.
 
-    The child names the case it starts in out/progress; the judge charges the CPU the child
-    uses from then on to that case's stage. A child that lies about its progress only moves
-    its own budget between its own stages: the total stays capped by RLIMIT_CPU.
+    The child names the case it starts in out/progress; the judge charges the CPU all the
+    child's processes use from then on to that case's stage. The judge keeps the order: a
+    child only moves forward through the stages, each stage's count runs from the moment it
+    was entered, and the whole child is capped by the sum of the budgets. A child that
+    claims a later case early only spends a later part's budget on an earlier part.
     """
 
     name: str
@@ -100,10 +105,12 @@ class ChildRun:
     cpu_seconds: float = 0.0
     peak_memory_mb: float = 0.0
     memory_guard: str = "watchdog"  # "cgroup v2", "cgroup v1" or "watchdog"
+    cpu_guard: str = "process scan"  # what counted its CPU: "cgroup v2", "cgroup v1" or "process scan"
+    cpu_quota: float | None = None  # the CPUs all its processes together could use at once, where a cgroup caps them
     oom_score_adj: int | None = None
     network: str = "open"  # "none" when the child got an empty network namespace
     stage: str | None = None  # the stage running when the child was stopped or ended
-    stage_cpu_seconds: dict = field(default_factory=dict)  # CPU the judge measured in each stage
+    stage_cpu_seconds: dict = field(default_factory=dict)  # CPU the judge measured in each stage, all its processes
     uid: int | None = None  # the user id it ran under (root only), for staff and the kit's own tests
     refused: list = field(default_factory=list)  # what the judge would not read, and why
 
@@ -300,60 +307,86 @@ def _mount_point(fstype: str, option: str | None = None) -> Path | None:
     return None
 
 
-def _own_cgroup(version: int) -> str | None:
+def _own_cgroup(version: int, controller: str = "memory") -> str | None:
     with open("/proc/self/cgroup") as groups:
         for line in groups:
             number, controllers, path = line.rstrip("\n").split(":", 2)
-            if (version == 2 and number == "0") or (version == 1 and "memory" in controllers.split(",")):
+            if (version == 2 and number == "0") or (version == 1 and controller in controllers.split(",")):
                 return path
     return None
 
 
+CGROUP_ROLES = ("memory", "cpuacct", "cpu")  # its memory limit, its CPU count, its CPU quota
+CPU_PERIOD_US = 100_000
+
+
 class _Cgroup:
-    """A memory cgroup for one child: the kernel enforces the limit on everything the child's processes use."""
+    """The child's own cgroups: the kernel limits its memory, counts its CPU and caps its CPU share, for all its
+    processes together (the exited and the never-waited-for included).
+
+    Each role gets a folder where the kernel allows it: cgroup v2 holds every role in one
+    folder (its `cpu.stat` counts CPU even without the cpu controller); v1 has a hierarchy
+    per controller (this project's machines mount memory, cpu and cpuacct apart). A role the
+    kernel refuses is left to the watchdog (memory) or to the process scan (CPU).
+    """
 
     _made = 0
 
-    def __init__(self, path: Path, version: int):
-        self.path, self.version = path, version
-        self.name = f"cgroup v{version}"
+    def __init__(self):
+        self.folders: dict[str, tuple[int, Path]] = {}  # role -> (cgroup version, folder)
 
     @classmethod
-    def create(cls, limit_mb: float) -> "_Cgroup | None":
-        for version in (2, 1):
-            try:
-                group = cls._make(version, int(limit_mb * 2**20))
-            except OSError:
-                group = None
-            if group is not None:
-                return group
-        return None
+    def create(cls, limit_mb: float, cpus: float) -> "_Cgroup | None":
+        cls._made += 1
+        group, made = cls(), {}  # mount point -> the folder made there, shared by the roles of one hierarchy
+        for role in CGROUP_ROLES:
+            for version in (2, 1):
+                try:
+                    folder = cls._folder(version, role, made)
+                    if folder is not None and group._set_up(role, version, folder, int(limit_mb * 2**20), cpus):
+                        group.folders[role] = (version, folder)
+                        break
+                except OSError:  # a controller bound elsewhere, a read-only cgroup filesystem, a parent holding processes
+                    continue
+        used = {folder for _, folder in group.folders.values()}
+        for folder in set(made.values()) - used:
+            _remove_cgroup_folder(folder)
+        return group if group.folders else None
 
     @classmethod
-    def _make(cls, version: int, limit: int) -> "_Cgroup | None":
-        mount = _mount_point("cgroup2") if version == 2 else _mount_point("cgroup", "memory")
-        own = _own_cgroup(version)
+    def _folder(cls, version: int, role: str, made: dict) -> Path | None:
+        mount = _mount_point("cgroup2") if version == 2 else _mount_point("cgroup", role)
+        own = _own_cgroup(version, role)
         if mount is None or own is None:
             return None
-        parent = mount / own.lstrip("/")
-        if version == 2 and "memory" not in (parent / "cgroup.subtree_control").read_text().split():
-            (parent / "cgroup.subtree_control").write_text("+memory")  # refused where the parent holds processes
-        cls._remove_stale(parent)
-        cls._made += 1
-        path = parent / f"rnnkit-{os.getpid()}-{cls._made}"
-        path.mkdir()
-        group = cls(path, version)
-        try:
-            if version == 2:
-                (path / "memory.max").write_text(str(limit))
-                group._try_write("memory.swap.max", "0")
-            else:
-                (path / "memory.limit_in_bytes").write_text(str(limit))
-                group._try_write("memory.memsw.limit_in_bytes", str(limit))
-        except OSError:
-            group.remove()
-            return None
-        return group
+        if mount not in made:
+            parent = mount / own.lstrip("/")
+            cls._remove_stale(parent)
+            made[mount] = parent / f"rnnkit-{os.getpid()}-{cls._made}"
+            made[mount].mkdir()
+        return made[mount]
+
+    @staticmethod
+    def _set_up(role: str, version: int, folder: Path, memory_bytes: int, cpus: float) -> bool:
+        if version == 2 and role in ("memory", "cpu"):
+            control = folder.parent / "cgroup.subtree_control"
+            if role not in control.read_text().split():
+                control.write_text("+" + role)  # refused where the parent holds processes or v1 has the controller
+        quota = str(int(cpus * CPU_PERIOD_US))
+        if role == "memory" and version == 2:
+            (folder / "memory.max").write_text(str(memory_bytes))
+            _try_write(folder / "memory.swap.max", "0")
+        elif role == "memory":
+            (folder / "memory.limit_in_bytes").write_text(str(memory_bytes))
+            _try_write(folder / "memory.memsw.limit_in_bytes", str(memory_bytes))
+        elif role == "cpuacct":
+            return (folder / ("cpu.stat" if version == 2 else "cpuacct.usage")).is_file()
+        elif version == 2:
+            (folder / "cpu.max").write_text(f"{quota} {CPU_PERIOD_US}")
+        else:
+            (folder / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+            (folder / "cpu.cfs_quota_us").write_text(quota)
+        return True
 
     @staticmethod
     def _remove_stale(parent: Path) -> None:
@@ -366,54 +399,123 @@ class _Cgroup:
                 except OSError:
                     pass  # a process of the dead judge's child still runs in it: the kernel keeps its limit
 
-    def _try_write(self, name: str, value: str) -> None:
+    def guard(self, role: str) -> str | None:
+        """How the kernel does this role for the judge ("cgroup v1", "cgroup v2"), or None when it does not."""
+        return f"cgroup v{self.folders[role][0]}" if role in self.folders else None
+
+    def _read(self, role: str, name: str) -> dict:
+        """A flat-keyed file of the role's folder ("key value" lines), or {} when it cannot be read."""
         try:
-            (self.path / name).write_text(value)
-        except OSError:
-            pass  # swap accounting is off: there is no swap to limit
+            return dict(line.split()[:2] for line in (self.folders[role][1] / name).read_text().splitlines())
+        except (KeyError, OSError, ValueError):
+            return {}
 
     def join(self) -> None:
-        """Called in the child before it drops its ids and before exec: it and all it starts are in the group."""
-        with open(self.path / "cgroup.procs", "w") as procs:
-            procs.write(str(os.getpid()))
+        """Called in the child before it drops its ids and before exec: it and all it starts are in the groups."""
+        for folder in {folder for _, folder in self.folders.values()}:
+            with open(folder / "cgroup.procs", "w") as procs:
+                procs.write(str(os.getpid()))
 
     def pids(self) -> list[int]:
-        try:
-            return [int(line) for line in (self.path / "cgroup.procs").read_text().split()]
-        except OSError:
-            return []
+        found = set()
+        for _, folder in self.folders.values():
+            try:
+                found.update(int(line) for line in (folder / "cgroup.procs").read_text().split())
+            except OSError:
+                pass
+        return sorted(found)
 
     def own_memory_mb(self) -> float:
         """Heap and shared memory (memfd, tmpfs) of the group: what the program holds, page cache aside."""
-        try:
-            values = dict(line.split() for line in (self.path / "memory.stat").read_text().splitlines())
-        except (OSError, ValueError):
-            return 0.0
-        keys = ("anon", "shmem") if self.version == 2 else ("total_rss", "total_shmem")
+        values = self._read("memory", "memory.stat")
+        keys = ("anon", "shmem") if self.folders["memory"][0] == 2 else ("total_rss", "total_shmem")
         return sum(int(values.get(key, 0)) for key in keys) / 2**20
 
-    def oom_killed(self) -> bool:
-        name = "memory.events" if self.version == 2 else "memory.oom_control"
+    def cpu_seconds(self) -> float:
+        """The CPU every process of the group used since it began, those that ended included."""
+        if self.folders["cpuacct"][0] == 2:
+            return int(self._read("cpuacct", "cpu.stat").get("usage_usec", 0)) / 1e6
         try:
-            values = dict(line.split() for line in (self.path / name).read_text().splitlines())
+            return int((self.folders["cpuacct"][1] / "cpuacct.usage").read_text()) / 1e9
         except (OSError, ValueError):
+            return 0.0
+
+    def oom_killed(self) -> bool:
+        if "memory" not in self.folders:
             return False
+        version, folder = self.folders["memory"]
+        values = self._read("memory", "memory.events" if version == 2 else "memory.oom_control")
         if "oom_kill" in values:
             return int(values["oom_kill"]) > 0
-        return self.version == 1 and int((self.path / "memory.failcnt").read_text() or 0) > 0
+        try:
+            return version == 1 and int((folder / "memory.failcnt").read_text() or 0) > 0
+        except (OSError, ValueError):
+            return False
 
     def kill(self) -> None:
-        self._try_write("cgroup.kill", "1") if self.version == 2 else None
+        for version, folder in self.folders.values():
+            if version == 2:
+                _try_write(folder / "cgroup.kill", "1")
 
     def remove(self) -> None:
-        for _ in range(50):
+        for folder in {folder for _, folder in self.folders.values()}:
+            _remove_cgroup_folder(folder)
+
+
+def _try_write(path: Path, value: str) -> None:
+    try:
+        path.write_text(value)
+    except OSError:
+        pass  # swap accounting is off (there is no swap to limit), or an older kernel has no cgroup.kill
+
+
+def _remove_cgroup_folder(folder: Path) -> None:
+    for _ in range(50):
+        try:
+            folder.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:  # its last processes are still leaving
+            time.sleep(0.02)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class _ProcessMeter:
+    """Where no cgroup counts the child's CPU: every process of the child at each poll, and what each one reaped.
+
+    A process's own time (/proc/PID/stat: utime and stime, all its threads) is kept from the
+    last poll that saw it, so a helper that ends unwaited-for, or is reaped by the kernel, keeps
+    what it had used by then. The time of children a process reaped (cutime and cstime) counts
+    too, less what the meter already saw of those children: a helper born and reaped between
+    two polls is caught in its reaper. What escapes: a process's last poll interval, when it is
+    reaped by no one the meter sees.
+    """
+
+    name = "process scan"
+
+    def __init__(self):
+        self.seen: dict[tuple, tuple] = {}  # (pid, start) -> (its parent's (pid, start), own ticks, reaped ticks)
+
+    def cpu_seconds(self, pids) -> float:
+        read = {}
+        for pid in pids:
             try:
-                self.path.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.02)
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                read[pid] = (int(fields[19]), int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]))
+            except (OSError, IndexError, ValueError):
+                continue
+        live = {(pid, start) for pid, (start, *_) in read.items()}
+        for pid, (start, parent, own, reaped) in read.items():  # a parent known by its start too: pids are reused
+            self.seen[(pid, start)] = ((parent, read[parent][0] if parent in read else None), own, reaped)
+        seen_reaped = {}  # a parent -> what its ended children had used when last seen
+        for key, (parent, own, reaped) in self.seen.items():
+            if key not in live:
+                seen_reaped[parent] = seen_reaped.get(parent, 0) + own + reaped
+        ticks = sum(own + max(0, reaped - seen_reaped.get(key, 0)) for key, (_, own, reaped) in self.seen.items())
+        return ticks / _TICKS
 
 
 class _Watchdog:
@@ -651,7 +753,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
         if ids is not None:
             check_reachable(Path(workspace or tempfile.gettempdir()))
         workdir = Path(tempfile.mkdtemp(prefix="child-", dir=workspace))
-        cgroup = _Cgroup.create(limits.memory_mb)
+        cgroup = _Cgroup.create(limits.memory_mb, limits.threads)
         try:
             out_dir = _lay_out(workdir, job, arrays, files or {}, ids)
             run = _Supervision(workdir, out_dir, limits, ids, cgroup, stages or []).run()
@@ -669,11 +771,17 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
 class _Supervision:
     """One child from start to the last of its processes: limits, watch, end, reap."""
 
+    MOST_IGNORED_PROGRESS = 5  # records of a progress the judge ignored, per child
+
     def __init__(self, workdir: Path, out_dir: Path, limits: Limits, ids, cgroup: _Cgroup | None, stages: list[Stage]):
         self.workdir, self.out_dir, self.limits, self.ids, self.cgroup = workdir, out_dir, limits, ids, cgroup
         self.stages = stages or [Stage("all", frozenset(), limits.cpu_seconds, limits.wall_seconds)]
-        self.watchdog = None if cgroup else _Watchdog(ids[0] if ids else None, _tmpfs_temp_folders())
-        self.run_record = ChildRun(memory_guard=(cgroup or self.watchdog).name)
+        self.watchdog = None if cgroup and cgroup.guard("memory") else _Watchdog(ids[0] if ids else None, _tmpfs_temp_folders())
+        self.process_meter = None if cgroup and cgroup.guard("cpuacct") else _ProcessMeter()
+        self.run_record = ChildRun(memory_guard=cgroup and cgroup.guard("memory") or self.watchdog.name,
+                                   cpu_guard=cgroup and cgroup.guard("cpuacct") or _ProcessMeter.name,
+                                   cpu_quota=float(limits.threads) if cgroup and cgroup.guard("cpu") else None)
+        self.ignored_progress: set = set()
 
     def members(self) -> list[int]:
         """Every live process of the child: by its user id as root, else the judge's descendants (it reaps orphans)."""
@@ -689,21 +797,43 @@ class _Supervision:
             found.update(self.cgroup.pids())
         return sorted(found)
 
-    def memory_mb(self) -> float:
-        """With a cgroup the kernel keeps the count (no scan of the machine); otherwise the watchdog sums the members."""
-        return self.cgroup.own_memory_mb() if self.cgroup else self.watchdog.memory_mb(self.members())
+    def scanned(self) -> list[int]:
+        """The members, where the watchdog or the process meter needs them (a cgroup needs no scan of the machine)."""
+        return self.members() if self.watchdog is not None or self.process_meter is not None else []
 
-    def current_stage(self, stage: Stage) -> Stage:
-        """The stage of the case the child says it is running (unchanged when it says nothing usable)."""
+    def memory_mb(self, members) -> float:
+        return self.cgroup.own_memory_mb() if self.watchdog is None else self.watchdog.memory_mb(members)
+
+    def cpu_seconds(self, members) -> float:
+        """CPU all the child's processes have used: the kernel's count for its cgroup, else the process scan's."""
+        return self.cgroup.cpu_seconds() if self.process_meter is None else self.process_meter.cpu_seconds(members)
+
+    def next_stage(self, index: int) -> int:
+        """The stage of the case the child says it has started, when that stage comes after `index` in the judge's order.
+
+        A progress naming an earlier stage, or no case of the job, is ignored (and recorded):
+        a stage is entered once, so its count never starts over.
+        """
         try:
             file = child_output.open_regular(self.out_dir / "progress", self.ids[0] if self.ids else None, 200)
         except Refused:
-            return stage
+            return index
         if file is None:
-            return stage
+            return index
         with file:
             case = file.read(200).decode("utf-8", "replace").strip()
-        return next((candidate for candidate in self.stages if case in candidate.cases), stage)
+        named = next((number for number, stage in enumerate(self.stages) if case in stage.cases), None)
+        if case and (named is None or named < index):
+            what = f"went back to the {self.stages[named].name} part" if named is not None else "named no case of its job"
+            record = f"out/progress {what} during the {self.stages[index].name} part: ignored"
+            if record not in self.ignored_progress and len(self.ignored_progress) < self.MOST_IGNORED_PROGRESS:
+                self.ignored_progress.add(record)
+                self.run_record.refused.append(record)
+        return named if named is not None and named > index else index
+
+    def charge(self, index: int, cpu_seconds: float) -> None:
+        name = self.stages[index].name
+        self.run_record.stage_cpu_seconds[name] = self.run_record.stage_cpu_seconds.get(name, 0.0) + max(0.0, cpu_seconds)
 
     def run(self) -> ChildRun:
         run, limits = self.run_record, self.limits
@@ -718,33 +848,38 @@ class _Supervision:
         collector.start()
         run.oom_score_adj = _read_oom_score_adj(process.pid)
         run.network = "none" if _own_network(process.pid) else "open"
-        stage, stage_cpu, stage_started = self.stages[0], 0.0, started
+        index, stage_cpu, stage_started = 0, 0.0, started
         while process.poll() is None:
-            memory = self.memory_mb()
+            members = self.scanned()
+            memory = self.memory_mb(members)
             run.peak_memory_mb = max(run.peak_memory_mb, memory)
-            now, cpu = time.monotonic(), _cpu_seconds(process.pid)
-            if len(self.stages) > 1 and (following := self.current_stage(stage)) is not stage:
-                run.stage_cpu_seconds[stage.name] = cpu - stage_cpu
-                stage, stage_cpu, stage_started = following, cpu, now
+            now, cpu = time.monotonic(), self.cpu_seconds(members)
+            if len(self.stages) > 1 and (following := self.next_stage(index)) != index:
+                self.charge(index, cpu - stage_cpu)
+                index, stage_cpu, stage_started = following, cpu, now
+            stage = self.stages[index]
             if memory > limits.memory_mb:
                 run.ending = "memory"
-            elif cpu - stage_cpu > stage.cpu_seconds:
+            elif cpu - stage_cpu > stage.cpu_seconds or cpu > limits.cpu_seconds:  # the stage's budget, then the whole child's
                 run.ending = "cpu-time"
             elif now - stage_started > stage.wall_seconds or now - started > limits.wall_seconds:
                 run.ending = "wall-time"
             if run.ending != "finished":
                 break
             time.sleep(POLL_SECONDS)
-        if len(self.stages) > 1:
-            stage = self.current_stage(stage)
-        run.stage = stage.name
+        if len(self.stages) > 1 and (following := self.next_stage(index)) != index:
+            cpu = self.cpu_seconds(self.scanned())
+            self.charge(index, cpu - stage_cpu)
+            index, stage_cpu = following, cpu
+        run.stage = self.stages[index].name
         self.end_everything(process)
         run.wall_seconds = time.monotonic() - started
         collector.join(timeout=5)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        run.cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)  # the runner and the orphans the judge reaped
+        run.cpu_seconds = max(self.cpu_seconds([]), reaped)  # none of its processes is left
         run.returncode = process.returncode
-        run.stage_cpu_seconds[stage.name] = max(0.0, run.cpu_seconds - stage_cpu)
+        self.charge(index, run.cpu_seconds - stage_cpu)
         if self.cgroup is not None and self.cgroup.oom_killed():
             run.ending = "memory"
             run.peak_memory_mb = max(run.peak_memory_mb, limits.memory_mb)
@@ -780,16 +915,6 @@ class _Supervision:
         process.wait()
 
 
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU the child and its reaped children used so far, from /proc/PID/stat (after the command name, which may hold anything)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return sum(int(value) for value in fields[11:15]) / _TICKS
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def _read_oom_score_adj(pid: int) -> int | None:

@@ -161,8 +161,9 @@ def main(workdir):
 
     save()
     for spec in job["specs"]:
-        with open(os.path.join(out_dir, "progress"), "w") as progress:  # the judge charges CPU from here to this case
+        with open(os.path.join(out_dir, "progress.tmp"), "w") as progress:  # the judge charges CPU from here to this case's part
             progress.write(spec["id"])
+        os.replace(os.path.join(out_dir, "progress.tmp"), os.path.join(out_dir, "progress"))  # never seen half-written
         recurrent_calls.clear()
         try:
             probes.PROBES[spec["kind"]](module, spec, arrays, outputs, report["info"])
