@@ -2,7 +2,9 @@
 
 Text stays text (svg.fonttype none), so the page is small and searchable; mathtext is
 off, so a `$` in a label is only a dollar sign; matplotlib escapes what it writes
-into the SVG. Each figure gets its own id salt, so ids never clash on one page.
+into the SVG. Each figure gets its own id salt, so ids never clash on one page. Figures are
+drawn WIDTH inches wide and the page scales them to its width (at most about 1100 px), so their
+text reads at 14-17 px on a laptop screen and shrinks with a narrow window.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
+WIDTH = 10.0  # inches
 PASS, FAIL, NEUTRAL, LIMIT = "#2e7d32", "#c62828", "#4c72b0", "#6a1b9a"
-STYLE = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 9, "axes.spines.top": False,
-         "axes.spines.right": False, "axes.titlesize": 10, "figure.dpi": 100, "font.family": "sans-serif"}
+STYLE = {"svg.fonttype": "none", "text.parse_math": False, "font.size": 11, "axes.spines.top": False,
+         "axes.spines.right": False, "axes.titlesize": 12, "figure.dpi": 100, "font.family": "sans-serif"}
 
 
 def _svg(figure, name: str) -> str:
@@ -46,7 +49,7 @@ def _figure(width: float, height: float):
 
 def score_histogram(totals: list[float], max_total: float) -> str:
     with matplotlib.rc_context(STYLE):
-        figure, axes = _figure(6.5, 2.6)
+        figure, axes = _figure(WIDTH, 3.6)
         bins = [max_total * i / 20 for i in range(21)] if max_total > 0 else 10
         axes.hist(totals, bins=bins, color=NEUTRAL, edgecolor="white")
         axes.set_xlabel(f"total points (of {max_total:g})")
@@ -58,12 +61,12 @@ def score_histogram(totals: list[float], max_total: float) -> str:
 def points_per_part(parts: list[str], fractions: list[list[float]], maxima: list[float]) -> str:
     """One column of dots (each submission's share of the part's points) and its mean, per part."""
     with matplotlib.rc_context(STYLE):
-        figure, axes = _figure(6.5, 2.6)
+        figure, axes = _figure(WIDTH, 3.6)
         for index, values in enumerate(fractions):
             if not values:
                 continue
             spread = [index + 0.25 * ((k * 0.618) % 1 - 0.5) for k in range(len(values))]
-            axes.scatter(spread, [100 * v for v in values], s=14, color=NEUTRAL, alpha=0.6, linewidths=0)
+            axes.scatter(spread, [100 * v for v in values], s=28, color=NEUTRAL, alpha=0.6, linewidths=0)
             mean = 100 * sum(values) / len(values)
             axes.plot([index - 0.3, index + 0.3], [mean, mean], color="black", linewidth=1.5)
         axes.set_xticks(range(len(parts)), [f"{part}\n({top:g} pts)" for part, top in zip(parts, maxima)])
@@ -75,27 +78,27 @@ def points_per_part(parts: list[str], fractions: list[list[float]], maxima: list
 def pass_rates(numbers: list[str], rates: list[float], parts: list[str]) -> str:
     """One bar per test, by test number, coloured by part (the table below the figure names the tests)."""
     with matplotlib.rc_context(STYLE):
-        figure, axes = _figure(max(6.5, 0.16 * len(numbers) + 1), 2.6)
+        figure, axes = _figure(max(WIDTH, 0.2 * len(numbers) + 1), 3.6)
         palette = {part: plt.get_cmap("tab10")(i % 10) for i, part in enumerate(dict.fromkeys(parts))}
         axes.bar(range(len(numbers)), [100 * r for r in rates], color=[palette[p] for p in parts], width=0.75)
-        axes.set_xticks(range(len(numbers)), numbers, rotation=90, fontsize=7)
+        axes.set_xticks(range(len(numbers)), numbers, rotation=90, fontsize=10)
         axes.set_xlim(-0.7, len(numbers) - 0.3)
         axes.set_ylim(0, 100)
         axes.set_ylabel("% passing")
         handles = [Patch(color=color, label=part) for part, color in palette.items()]
-        axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.16), ncol=len(handles), fontsize=8, frameon=False)
+        axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.14), ncol=len(handles), fontsize=10, frameon=False)
         return _svg(figure, "pass rate of every test")
 
 
 def perplexities(values: list[float], threshold: float) -> str:
     """Each submission's test perplexity on a log axis, coloured by whether it reaches the threshold."""
     with matplotlib.rc_context(STYLE):
-        figure, axes = _figure(6.5, 1.8)
+        figure, axes = _figure(WIDTH, 2.4)
         shown = sorted(values)
         spread = [((k * 0.618) % 1 - 0.5) * 0.6 for k in range(len(shown))]
-        axes.scatter(shown, spread, s=22, c=[PASS if v <= threshold else FAIL for v in shown], alpha=0.75, linewidths=0)
+        axes.scatter(shown, spread, s=40, c=[PASS if v <= threshold else FAIL for v in shown], alpha=0.75, linewidths=0)
         axes.axvline(threshold, color="black", linestyle="--", linewidth=1)
-        axes.annotate(f"threshold {threshold:g}", (threshold, 0.42), xytext=(4, 0), textcoords="offset points", fontsize=8)
+        axes.annotate(f"threshold {threshold:g}", (threshold, 0.42), xytext=(4, 0), textcoords="offset points", fontsize=10)
         if shown and min(shown) > 0 and max(shown) / min(shown) > 8:
             _log_scale(axes, "x")
         low, high = min(shown + [threshold]), max(shown + [threshold])
@@ -109,25 +112,25 @@ def perplexities(values: list[float], threshold: float) -> str:
 
 def mistakes(labels: list[str], counts: list[int]) -> str:
     with matplotlib.rc_context(STYLE):
-        figure, axes = _figure(6.5, 0.6 + 0.25 * len(labels))
+        figure, axes = _figure(WIDTH, 0.8 + 0.32 * len(labels))
         positions = list(range(len(labels)))[::-1]
         axes.barh(positions, counts, color=FAIL, height=0.7)
         axes.set_yticks(positions, labels)
         axes.set_xlabel("submissions")
         axes.xaxis.get_major_locator().set_params(integer=True)
         for position, count in zip(positions, counts):
-            axes.annotate(str(count), (count, position), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+            axes.annotate(str(count), (count, position), xytext=(3, 0), textcoords="offset points", va="center", fontsize=10)
         return _svg(figure, "diagnosed mistakes")
 
 
 def time_and_memory(cpu: list[float], memory: list[float], hit_limit: list[bool], memory_limit: float) -> str:
     """Each submission's CPU-seconds in children against its largest child's peak memory."""
     with matplotlib.rc_context(STYLE):
-        figure, axes = _figure(6.5, 2.6)
-        axes.scatter(cpu, memory, s=22, c=[LIMIT if hit else NEUTRAL for hit in hit_limit], alpha=0.75, linewidths=0)
+        figure, axes = _figure(WIDTH, 3.6)
+        axes.scatter(cpu, memory, s=40, c=[LIMIT if hit else NEUTRAL for hit in hit_limit], alpha=0.75, linewidths=0)
         axes.axhline(memory_limit, color=LIMIT, linestyle="--", linewidth=1)
         axes.annotate(f"memory limit {memory_limit:g} MB", (0, memory_limit), xytext=(2, 3), textcoords="offset points",
-                      fontsize=8, xycoords=("axes fraction", "data"))
+                      fontsize=10, xycoords=("axes fraction", "data"))
         axes.set_xlabel("CPU-seconds used by the children (all parts)")
         axes.set_ylabel("peak child memory (MB)")
         axes.set_ylim(0, max(memory + [memory_limit]) * 1.12)
@@ -137,11 +140,11 @@ def time_and_memory(cpu: list[float], memory: list[float], hit_limit: list[bool]
 
 def similarity_histogram(values: list[float], threshold: float) -> str:
     with matplotlib.rc_context(STYLE):
-        figure, axes = _figure(6.5, 2.0)
+        figure, axes = _figure(WIDTH, 2.8)
         axes.hist(values, bins=[i / 40 for i in range(41)], color=NEUTRAL, edgecolor="white")
         axes.axvline(threshold, color=FAIL, linestyle="--", linewidth=1)
         axes.annotate(f"shown from {threshold:g}", (threshold, 1), xytext=(4, -12), textcoords="offset points",
-                      xycoords=("data", "axes fraction"), fontsize=8)
+                      xycoords=("data", "axes fraction"), fontsize=10)
         axes.set_xlim(0, 1)
         axes.set_xlabel("similarity of own code (Jaccard of token 6-grams)")
         axes.set_ylabel("pairs")

@@ -126,14 +126,15 @@ def grade_all(out: Path, submissions, runner, zip_path: Path) -> tuple[dict[str,
     return graded, endings, len(todo)
 
 
-def call_report(out: Path, submissions) -> None:
-    """The class report, where autograder/staff/report.py is part of the kit."""
+def call_report(out: Path, submissions, threshold: float | None) -> None:
+    """The class report, where autograder/staff/report.py is part of the kit, scored as grades.csv was."""
     if importlib.util.find_spec("autograder.staff.report") is None:
         return
     from autograder.staff.report import write_report
 
     folders = {key: submission.folder for key, submission in submissions.items() if submission.folder is not None}
-    print(f"report written to {write_report(out, folders, STENCIL)}")
+    _, config = bulk.bundle_config(ZIP)
+    print(f"report written to {write_report(out, folders, STENCIL, threshold, config)}")
 
 
 def main(argv=None) -> int:
@@ -197,7 +198,7 @@ def main(argv=None) -> int:
     print(f"{len(graded)} submission(s), {newly} graded now: " + ", ".join(f"{count} {ending}" for ending, count in sorted(tally.items())))
     print(f"grades written to {out / 'grades.csv'}")
     try:
-        call_report(out, submissions)
+        call_report(out, submissions, args.threshold)
     except Exception:
         traceback.print_exc()
         print("the class report failed; grades.csv and diff.csv are written", file=sys.stderr)

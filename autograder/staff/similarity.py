@@ -12,7 +12,12 @@ are dropped: what is left is each student's own code.
 Two submissions are compared by the Jaccard index of their sets of NGRAM-token windows of
 that own code. A pair is shown when the index is at least THRESHOLD and both sides have
 at least MIN_NGRAMS windows (an untouched stencil has none, and two near-empty
-submissions say nothing): over half of their distinct windows in common. On the submission
+submissions say nothing): over half of their distinct windows in common. A pair is
+byte-identical (the same file), identical (the same own code once normalised: renamed,
+re-commented, re-indented) or near-identical; pairs over the threshold join submissions into
+clusters (connected components), so N copies of one file make one cluster, not N(N-1)/2 rows.
+The reference solution is compared as one more submission, REFERENCE, so a leaked solution
+shows as a cluster around it. On the submission
 zoo, where each file is the reference with one change, one-bug copies score 0.78-1.0
 against each other and the rewrites of one part in another style (equivalent/) 0.60-0.82
 against the reference, while a rewrite of both recurrent layers (tensorarray_loop) scores
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import builtins
 import difflib
+import hashlib
 import io
 import keyword
 import tokenize
@@ -35,6 +41,8 @@ from autograder.submission import SubmissionError, find_submission, graded_sourc
 NGRAM = 6
 THRESHOLD = 0.5
 MIN_NGRAMS = 40
+REFERENCE = "reference"  # the id the reference solution is compared under
+BYTE_IDENTICAL, IDENTICAL, NEAR = "byte-identical", "identical", "near-identical"
 _SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING, tokenize.ENDMARKER}
 
 
@@ -51,6 +59,7 @@ class Line:
 class Code:
     file_name: str
     lines: tuple[Line, ...]
+    digest: str = ""  # sha256 of the file as submitted: equal digests are byte-identical files
 
     def own_tokens(self) -> list[str]:
         return [token for line in self.lines if line.kind == "own" for token in (*line.tokens, "\n")]
@@ -65,6 +74,31 @@ class Pair:
     first: str
     second: str
     similarity: float
+    kind: str = NEAR  # BYTE_IDENTICAL, IDENTICAL or NEAR
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Submissions joined by pairs over the threshold; `pairs` are those pairs, most similar first."""
+
+    members: tuple[str, ...]
+    pairs: tuple[Pair, ...]
+
+    def spanning_pairs(self) -> list[Pair]:
+        """The most similar pairs that join every member (a maximum spanning tree): len(members) - 1 of them."""
+        joined = {member: member for member in self.members}
+
+        def root(member):
+            while joined[member] != member:
+                member = joined[member]
+            return member
+        chosen = []
+        for pair in self.pairs:
+            a, b = root(pair.first), root(pair.second)
+            if a != b:
+                joined[a] = b
+                chosen.append(pair)
+        return chosen
 
 
 def _logical_lines(source: str) -> list[tuple[str, list[tokenize.TokenInfo]]]:
@@ -111,19 +145,19 @@ class Stencil:
         self.names = names_in(source) | frozenset(dir(builtins))  # names everyone shares
         self.lines = frozenset(_normalised(tokens, self.names) for _, tokens in _logical_lines(source))
 
-    def code(self, source: str, file_name: str) -> Code:
+    def code(self, source: str, file_name: str, digest: str = "") -> Code:
         lines = []
         for text, tokens in _logical_lines(source):
             normalised = _normalised(tokens, self.names)
             kind = "string" if normalised == ("S",) else "stencil" if normalised in self.lines else "own"
             lines.append(Line(text, normalised, kind))
-        return Code(file_name, tuple(lines))
+        return Code(file_name, tuple(lines), digest)
 
 
 def read_code(folder: Path, stencil: Stencil) -> Code:
     """The graded code of the submission in `folder`, found and read as the judge does; SubmissionError if it cannot be."""
     path = find_submission(Path(folder))
-    return stencil.code(graded_source(path), path.name)
+    return stencil.code(graded_source(path), path.name, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 def jaccard(first: frozenset, second: frozenset) -> float:
@@ -131,8 +165,15 @@ def jaccard(first: frozenset, second: frozenset) -> float:
     return len(first & second) / union if union else 0.0
 
 
+def kind_of(first: Code, second: Code) -> str:
+    if first.digest and first.digest == second.digest:
+        return BYTE_IDENTICAL
+    return IDENTICAL if first.own_tokens() == second.own_tokens() else NEAR
+
+
 def similar_pairs(codes: dict[str, Code]) -> tuple[list[Pair], list[float]]:
-    """Pairs at or above THRESHOLD, most similar first, and every compared pair's similarity (for the histogram)."""
+    """Pairs at or above THRESHOLD, most similar first (identical before near-identical), and every compared
+    pair's similarity (for the histogram)."""
     numbered: dict[tuple, int] = {}  # sets of ints intersect far faster than sets of tuples, whose hashes are not cached
     grams = {sid: frozenset(numbered.setdefault(gram, len(numbered)) for gram in code.ngrams()) for sid, code in codes.items()}
     grams = {sid: found for sid, found in grams.items() if len(found) >= MIN_NGRAMS}
@@ -141,8 +182,26 @@ def similar_pairs(codes: dict[str, Code]) -> tuple[list[Pair], list[float]]:
         value = jaccard(grams[first], grams[second])
         every.append(value)
         if value >= THRESHOLD:
-            pairs.append(Pair(first, second, value))
-    return sorted(pairs, key=lambda pair: -pair.similarity), every
+            pairs.append(Pair(first, second, value, kind_of(codes[first], codes[second])))
+    rank = {BYTE_IDENTICAL: 0, IDENTICAL: 1, NEAR: 2}
+    return sorted(pairs, key=lambda pair: (rank[pair.kind], -pair.similarity, pair.first, pair.second)), every
+
+
+def clusters(pairs: list[Pair]) -> list[Cluster]:
+    """The connected components of `pairs`, largest first."""
+    group: dict[str, set] = {}
+    for pair in pairs:
+        joined = group.get(pair.first, {pair.first}) | group.get(pair.second, {pair.second})
+        for member in joined:
+            group[member] = joined
+    found = {id(members): members for members in group.values()}.values()
+    result = [Cluster(tuple(sorted(members)), tuple(pair for pair in pairs if pair.first in members)) for members in found]
+    return sorted(result, key=lambda cluster: (-len(cluster.members), -max(p.similarity for p in cluster.pairs), cluster.members))
+
+
+def reference_code(reference: Path, stencil: Stencil) -> Code:
+    """The reference solution's graded code, compared as the submission REFERENCE."""
+    return stencil.code(graded_source(Path(reference)), Path(reference).name, hashlib.sha256(Path(reference).read_bytes()).hexdigest())
 
 
 def side_by_side(first: Code, second: Code) -> list[tuple[Line | None, Line | None, str]]:
