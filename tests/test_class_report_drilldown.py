@@ -160,6 +160,16 @@ def test_the_perplexity_section_and_test_6_2_use_the_threshold_grades_were_score
     assert "test 6.2 was 18 from the judge" in page  # the judge's points under 49, said where they changed
 
 
+def test_the_page_fits_a_laptop_screen(rescored_run):
+    """Figures drawn wide and scaled to the page; the submitter table scrolls inside its card, not past it."""
+    out, _, dom = rescored_run
+    page = (out / "report.html").read_text()
+    widths = [float(attrs["viewbox"].split()[2]) for tag, attrs in dom.attributes if tag == "svg" and "figure" in attrs.get("class", "")]
+    assert len(widths) >= 6 and min(widths) >= 560  # points: 10-inch figures less their margins, text at 11 pt
+    assert "svg.figure { display: block; width: 100%" in page
+    assert '<div class="scroll"><table id="submitters">' in page and ".scroll { overflow-x: auto; }" in page
+
+
 def test_notes_are_shown_and_note_is_no_part(rescored_run):
     out, _, dom = rescored_run
     page = text_of(dom)

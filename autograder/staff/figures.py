@@ -3,8 +3,8 @@
 Text stays text (svg.fonttype none), so the page is small and searchable; mathtext is
 off, so a `$` in a label is only a dollar sign; matplotlib escapes what it writes
 into the SVG. Each figure gets its own id salt, so ids never clash on one page. Figures are
-drawn WIDTH inches wide and the page scales them to its width (at most about 1100 px), so their
-text reads at 14-17 px on a laptop screen and shrinks with a narrow window.
+drawn WIDTH inches wide and the page scales them to its width (at most 960 px), so their
+text reads at 16-18 px on a laptop screen and shrinks with a narrow window.
 """
 
 from __future__ import annotations

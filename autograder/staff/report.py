@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.evaluate import PERPLEXITY_TEST
 from autograder.staff import figures, regrade, reviewed, similarity
 from autograder.staff.diagnoses import diagnosed, test_diagnosis
 from autograder.staff.similarity import THRESHOLD, NGRAM, MIN_NGRAMS, REFERENCE, Code, Stencil, read_code, side_by_side, similar_pairs, unreadable_reason
@@ -261,7 +260,8 @@ def _table(table_id: str, header: list[str], rows: list[list[str]], classes: lis
     classes = classes or [""] * len(header)
     head = "".join(f"<th>{h(title)}</th>" for title in header)
     body = "".join("<tr>" + "".join(f'<td class="{cls}">{cell}</td>' for cls, cell in zip(classes, row)) + "</tr>" for row in rows)
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    identified = f' id="{table_id}"' if table_id else ""
+    return f'<table{identified}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _part_maxima(subs: dict[str, Submission]) -> dict[str, float]:
@@ -604,7 +604,7 @@ main { max-width: 1240px; margin: 0 auto; padding: 1rem 2rem 3rem; }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.5rem; margin: 1.2rem 0; }
 h2 { margin: .2rem 0 .4rem; font-size: 1.2rem; } h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
 .lede { color: var(--muted); margin-top: 0; }
-svg.figure { display: block; width: 100%; max-width: 1100px; height: auto; margin: .6rem 0; }
+svg.figure { display: block; width: 100%; max-width: 960px; height: auto; margin: .6rem 0; }
 table { border-collapse: collapse; width: 100%; margin: .6rem 0; font-size: .9rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--bg); position: sticky; top: 2.4rem; }
