@@ -250,7 +250,7 @@ def test_similar_code_comes_in_clusters_around_the_reference_with_its_kind(resco
     assert _reviewed_lines(dom) == ["201 202 203 204 reference"]
     page = text_of(dom)
     assert "5 submissions around the reference solution" in page
-    assert "3 byte-identical, 3 identical, 4 near-identical" in page
+    assert "(pairs: 3 byte-identical, 3 identical, 4 near-identical)" in page
     assert "1.00 " not in page and "1.000" not in page  # a one-line change never shows as 1
 
 
@@ -273,3 +273,22 @@ def test_a_cluster_marked_reviewed_is_folded_apart_until_a_new_member_joins(resc
     finally:
         (out / reviewed.FILE_NAME).unlink()
         write_report(out, folders, STENCIL_NOTEBOOK, THRESHOLD)
+
+
+def test_a_page_scored_otherwise_than_grades_csv_says_where_they_disagree(rescored_run, tmp_path):
+    """grades.csv re-scored under 43, a page written as if under 49: the page says which rows it cannot reconcile."""
+    out, folders, _ = rescored_run
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("export"))
+    page = write_report(copy, folders, STENCIL_NOTEBOOK).read_text()
+    assert 'id="disagree"' in page
+    assert "submission 204, s5: total 57 in grades.csv, 75 in results/204.json" in page
+    assert "submission 201" not in page.split('id="disagree"')[1].split("</section>")[0]
+
+
+def test_clusters_are_connected_components_joined_by_their_most_similar_pairs():
+    pair = similarity.Pair
+    pairs = [pair("a", "b", 1.0, similarity.BYTE_IDENTICAL), pair("b", "c", 0.9), pair("a", "c", 0.8), pair("x", "y", 0.6)]
+    found = similarity.clusters(pairs)
+    assert [cluster.members for cluster in found] == [("a", "b", "c"), ("x", "y")]
+    assert found[0].spanning_pairs() == pairs[:2]

@@ -492,10 +492,10 @@ def _cluster(cluster: similarity.Cluster, codes: dict[str, Code], subs: dict[str
             budget[0] -= 1
             shown.append(_side_by_side(pair, codes, subs))
     return (f'<details class="cluster"><summary>{len(cluster.members)} submissions{h(around)}: '
-            + ", ".join(_who(subs, member) for member in cluster.members) + f" ({h(tally)})</summary>"
+            + ", ".join(_who(subs, member) for member in cluster.members) + f" (pairs: {h(tally)})</summary>"
             f'<p>To mark it reviewed, add this line to <code>OUT/{reviewed.FILE_NAME}</code>: '
             f'<code class="reviewed-line">{h(reviewed.line_for(cluster.members))}</code></p>'
-            + _table("", ["", "", "similarity", ""], rows, ["who", "who", "num", "state"])
+            + _table("", ["submission", "and", "similarity", "reviewed.txt"], rows, ["who", "who", "num", "state"])
             + "".join(shown) + "</details>")
 
 
