@@ -42,6 +42,7 @@ FIXED_COLUMNS = ("sid", "name", "email", "submission_id", "total", "max_total", 
 FORMULA_GUARD = ("'=", "'+", "'-", "'@", "'\t", "'\r")  # grades.write_csv's quote against CSV injection
 FINISHED = "finished"
 SIDE_BY_SIDE_PAIRS = 60  # the most similar pairs get their code shown; a page of hundreds would not open
+PAIRS_LISTED = 100  # per cluster: N copies make N(N-1)/2 pairs
 SAME = 1e-3  # grades.csv writes points to 4 decimals
 
 
@@ -484,8 +485,10 @@ def _cluster(cluster: similarity.Cluster, codes: dict[str, Code], subs: dict[str
     tally = ", ".join(f"{kinds[kind]} {kind}" for kind in (similarity.BYTE_IDENTICAL, similarity.IDENTICAL, similarity.NEAR)
                       if kinds[kind])
     around = " around the reference solution" if REFERENCE in cluster.members else ""
+    listed = sorted(cluster.pairs, key=lambda pair: frozenset((pair.first, pair.second)) in done)[:PAIRS_LISTED]
     rows = [[_who(subs, pair.first), _who(subs, pair.second), h(_shown_similarity(pair)),
-             "reviewed" if frozenset((pair.first, pair.second)) in done else "to review"] for pair in cluster.pairs]
+             "reviewed" if frozenset((pair.first, pair.second)) in done else "to review"] for pair in listed]
+    more = len(cluster.pairs) - len(listed)
     shown = []
     for pair in cluster.spanning_pairs():
         if budget[0] > 0:
@@ -496,6 +499,7 @@ def _cluster(cluster: similarity.Cluster, codes: dict[str, Code], subs: dict[str
             f'<p>To mark it reviewed, add this line to <code>OUT/{reviewed.FILE_NAME}</code>: '
             f'<code class="reviewed-line">{h(reviewed.line_for(cluster.members))}</code></p>'
             + _table("", ["submission", "and", "similarity", "reviewed.txt"], rows, ["who", "who", "num", "state"])
+            + (f"<p>{more} more pair(s) of this cluster, less similar or reviewed, are not listed.</p>" if more else "")
             + "".join(shown) + "</details>")
 
 
