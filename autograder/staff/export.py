@@ -10,6 +10,7 @@ and checked field by field: a malformed entry costs that entry only.
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 import re
@@ -49,6 +50,7 @@ class Submission:
     recorded_score: float | None = None  # what Gradescope recorded, for the regrade diff
     recorded_tests: list[dict] | None = None  # its results' tests: number, name, score, max_score
     notes: list[str] = field(default_factory=list)  # what could not be taken from the export, for staff
+    created_at: str | None = None  # when it was submitted, ISO 8601 as the export says it (for lateness)
 
 
 def read_export(export: Path, staging: Path) -> tuple[dict[str, Submission], list[str]]:
@@ -296,6 +298,16 @@ def _number(value) -> float | None:
     return float(value)
 
 
+def _time(value) -> str | None:
+    """A time as ISO 8601 text, its zone kept (yaml reads Gradescope's `2026-12-01 23:59:00.1 -05:00` as a datetime)."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return None  # a day without a time cannot say whether it was late
+    text = _text(value).strip()
+    return text or None
+
+
 def _read_entry(entry, submission: Submission) -> None:
     if not isinstance(entry, dict):
         submission.notes.append("its metadata entry is not a mapping: submitters and recorded score unknown")
@@ -311,6 +323,7 @@ def _read_entry(entry, submission: Submission) -> None:
     else:
         submission.notes.append("its metadata lists no submitters")
     submission.recorded_score = _number(_symbol(entry, "score"))
+    submission.created_at = _time(_symbol(entry, "created_at"))
     results = _symbol(entry, "results")
     if isinstance(results, dict) and isinstance(results.get("tests"), list):
         tests = []

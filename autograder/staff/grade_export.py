@@ -7,6 +7,7 @@ OUT/results/<id>.json  results.json exactly as the judge wrote it (what Gradesco
 OUT/grades.csv         one row per submitter: points in all and by part, test perplexity, how grading ended
 OUT/diff.csv           submitters whose score changes against the export's recorded score, and the tests that flipped
 OUT/submitters.json    {submission id: [{sid, name, email}, ...]}
+OUT/created_at.json    {submission id: when it was submitted (the export's :created_at:), or null}
 OUT/logs/<id>.log      what the judge printed;  OUT/endings.json  how each grading ended
 OUT/export/            the export's files as taken (regular files only), one submission_<id>/ each
 
@@ -172,6 +173,7 @@ def main(argv=None) -> int:
             print(f"submission {key}: {note}")
     _atomic_json(out / "submitters.json", {key: [vars(person) for person in submission.submitters]
                                            for key, submission in sorted(submissions.items())})
+    _atomic_json(out / "created_at.json", {key: submission.created_at for key, submission in sorted(submissions.items())})
     runner = bulk.runner_for(args.scheduler, args.workers)
     try:
         graded, endings, newly = grade_all(out, submissions, runner, ZIP)
