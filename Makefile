@@ -3,6 +3,8 @@
 #   make autograder         build the Gradescope zip (dist/autograder.zip); TIMEOUT=… if not Gradescope's 600 s
 #   make grade SUBMISSION=… RESULTS=…   grade one submission exactly as Gradescope would
 #   make grade-export EXPORT=… OUT=…     grade a Gradescope export; WORKERS=, THRESHOLD=, SCHEDULER= (tcp://… or local:N)
+#   make review OUT=… KNOWN=…            rank OUT's submissions against known AI-generated solutions; ROSTER=… BY=<column>
+#   make gradebook OUT=… DUE=…           OUT's grades as Gradescope and Canvas upload CSVs; ASSIGNMENT=, CANVAS_ID=, PARTS=1
 #   make test               this project's own tests
 #   make gradescope-check   grade three submissions on Gradescope's Ubuntu 22.04 image and limits (needs root)
 #   make calibrate          train the reference over seeds to set the perplexity threshold
@@ -31,10 +33,10 @@ SUBMISSION ?=
 RESULTS ?= results.json
 SEEDS ?= 5
 
-.PHONY: help venv data stencil solution handout autograder browser grade grade-export test gradescope-check calibrate long-range walkthrough clean
+.PHONY: help venv data stencil solution handout autograder browser grade grade-export review gradebook test gradescope-check calibrate long-range walkthrough clean
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
 
 $(STAMP): requirements-dev.txt autograder/requirements.txt
 	$(BASE_PYTHON) autograder/package/environment.py --venv $(VENV) --requirements requirements-dev.txt
@@ -59,6 +61,16 @@ grade-export: autograder
 	@test -n "$(EXPORT)" -a -n "$(OUT)" || { echo "usage: make grade-export EXPORT=<export .zip or folder> OUT=<folder> [WORKERS=n] [THRESHOLD=x] [SCHEDULER=tcp://host:port|local:n]"; exit 2; }
 	$(PY) -m autograder.staff.grade_export --export "$(EXPORT)" --out "$(OUT)" $(if $(WORKERS),--workers $(WORKERS)) \
 		$(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
+
+# Both read what grade-export wrote in OUT and grade nothing: no zip to build.
+review: $(STAMP)
+	@test -n "$(OUT)" -a -n "$(KNOWN)" || { echo "usage: make review OUT=<grade-export folder> KNOWN=<folder of known AI-generated solutions> [ROSTER=<csv> BY=<column>]"; exit 2; }
+	$(PY) -m autograder.staff.review --out "$(OUT)" --known "$(KNOWN)" $(if $(ROSTER),--roster "$(ROSTER)") $(if $(BY),--by "$(BY)")
+
+gradebook: $(STAMP)
+	@test -n "$(OUT)" -a -n "$(DUE)" || { echo "usage: make gradebook OUT=<grade-export folder> DUE=2026-12-01T23:59:00-05:00 [ASSIGNMENT=<name>] [CANVAS_ID=<id>] [PARTS=1]"; exit 2; }
+	$(PY) -m autograder.staff.gradebook --out "$(OUT)" --due "$(DUE)" $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") \
+		$(if $(CANVAS_ID),--canvas-id "$(CANVAS_ID)") $(if $(PARTS),--parts)
 
 test: autograder browser
 	$(PY) -m pytest tests -n 2 --dist loadgroup
