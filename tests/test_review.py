@@ -24,6 +24,7 @@ from autograder.submission import graded_source
 
 REFERENCE = REPO / "solution" / "language_model.py"
 HOSTILE = "</script><img src=x onerror=alert(1)><script>alert(2)</script>"
+HOSTILE_FILE_NAME = "<img src=x onerror=alert(3)>.py"
 # submission id -> (file it holds, submitters (sid, name, email))
 CLASS = {
     "201": (REFERENCE, [("s1", "Ada Lovelace", "ada@example.edu")]),
@@ -55,7 +56,7 @@ def class_out(tmp_path_factory):
     for key, (source, members) in CLASS.items():
         folder = out / "export" / f"submission_{key}"
         folder.mkdir(parents=True)
-        shutil.copy(source, folder / source.name)
+        shutil.copy(source, folder / (HOSTILE_FILE_NAME if key == "205" else source.name))
         (out / "results" / f"{key}.json").write_text("{}")
         people[key] = [{"sid": sid, "name": name, "email": email} for sid, name, email in members]
     (out / "export" / f"submission_{UNGRADED}").mkdir()
@@ -121,6 +122,7 @@ def test_hostile_names_and_code_are_text(page):
     text = page.read_text()
     assert "<script" not in text and "<img" not in text
     assert html_escaped(f"Eve {HOSTILE}") in text
+    assert html_escaped(f"Not In Roster (205): {HOSTILE_FILE_NAME}") in text  # the file name heads its side
 
 
 def html_escaped(value: str) -> str:
@@ -153,7 +155,7 @@ def test_the_command_refuses_what_it_cannot_use(class_out, tmp_path, capsys):
 def test_the_page_renders_offline_side_by_side_in_a_browser(page):
     dom = Dom(render(page))
     shown = "".join(dom.text)
-    assert "Similarity is not proof" in shown and f"Eve {HOSTILE}" in shown
+    assert "Similarity is not proof" in shown and f"Eve {HOSTILE}" in shown and HOSTILE_FILE_NAME in shown
     for tag, attrs in dom.attributes:
         assert tag not in ("script", "link", "iframe", "img", "object"), (tag, attrs)
         assert not any(name.startswith("on") for name in attrs)

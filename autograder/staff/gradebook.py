@@ -100,6 +100,8 @@ def gradebook(out: Path, due: datetime | None, assignment: str, canvas_id: str, 
         if person in seen and seen[person] != key:
             warnings.append(f"{person} is a submitter of submissions {seen[person]} and {key}: keep one row before uploading")
         seen[person] = key
+        if not row["sid"]:
+            warnings.append(f"submission {key} ({person}): no sid, so Canvas cannot match the row to a student")
         failed = row["ending"] == KIT_FAILED
         if failed:
             warnings.append(f"submission {key} ({person}): the kit failed to grade it, so its score is left empty; "
