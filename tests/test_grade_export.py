@@ -13,12 +13,13 @@ import json
 import subprocess
 import sys
 import zipfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
 
-from autograder.staff import regrade
+from autograder.staff import gradebook, regrade
 from autograder.staff.grades import number_key
 from autograder.evaluate import PERPLEXITY_TEST, perplexity_points
 from conftest import REPO, SUBMISSIONS, ZIP, strict_json
@@ -173,6 +174,9 @@ def test_results_are_what_the_judge_wrote(first_run):
         {"sid": "s06", "name": "Eve Second", "email": "s06@example.edu"},
         {"sid": "s05", "name": "=cmd|' /C calc'!A0", "email": "s05@example.edu"}]
     assert json.loads((out / "endings.json").read_text())["1003"]["ending"] == "graded"
+    created_at = json.loads((out / "created_at.json").read_text())  # for make gradebook's lateness, zone kept
+    assert gradebook.parse_time(created_at["1001"]) == datetime(2026, 11, 20, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
+    assert created_at["1007"] is None  # no metadata entry
 
 
 def test_the_diff_says_who_gains_and_who_loses(first_run):
