@@ -28,6 +28,7 @@ CLASS = [
     ("107", "s8", "No Time", "none@example.edu", "60", ["10", "25", "25"], "graded"),
     ("108", "", "No Sid", "nosid@example.edu", "50", ["10", "20", "20"], "graded"),
     ("109", "", "", "", "40", ["10", "15", "15"], "graded"),  # the export names no submitter
+    ("110", "s9", "No Files", "nofiles@example.edu", "0", ["0", "0", "0"], "no files"),  # a metadata entry without files
 ]
 CREATED_AT = {
     "101": "2026-12-01T23:58:59.500000-05:00",  # on time, by half a second
@@ -39,9 +40,10 @@ CREATED_AT = {
     "107": None,
     "108": "2026-12-01T20:00:00-08:00",  # 23:00 in the due date's zone
     "109": "2026-12-01T20:00:00-05:00",
+    "110": "2026-12-01T20:00:00-05:00",
 }
 EXPECTED_LATENESS = {"s1": "0:00:00", "s2": "0:01:00", "s3": "26:00:00", "s4": "1:00:00", "s5": "0:00:31", "s6": "0:00:31",
-                     "s7": "0:00:00", "s8": "", "": "0:00:00"}
+                     "s7": "0:00:00", "s8": "", "": "0:00:00", "s9": "0:00:00"}
 
 
 @pytest.fixture
@@ -80,19 +82,24 @@ def test_the_gradescope_file_has_a_row_per_submitter_with_score_time_and_latenes
     assert by_sid["s2"]["Name"] == "Zoë Ångström-Nguyễn 张伟"
     printed = capsys.readouterr().out
     assert "submission 107 (s8): the export gives no readable :created_at:, lateness unknown" in printed
-    assert "5 of 9 submitter(s) late" in printed  # s2, s3, s4, s5, s6
+    assert "5 of 10 submitter(s) late" in printed  # s2, s3, s4, s5, s6
     assert "submission 108 (nosid@example.edu): no sid, so Canvas cannot match the row" in printed
     assert "submission 109 names no submitter (no sid, no email): left out of both files" in printed
     assert "no penalty" in printed
 
 
-def test_a_grading_the_kit_failed_on_is_left_empty_not_zero(out, capsys):
-    gradebook.main(["--out", str(out), "--due", DUE])
+def test_a_zero_that_is_no_grade_is_left_empty(out, capsys):
+    gradebook.main(["--out", str(out), "--due", DUE, "--parts"])
     _, rows = read(out / gradebook.GRADESCOPE)
     _, canvas = read(out / gradebook.CANVAS)
-    assert next(row for row in rows if row["SID"] == "s7")["Total Score"] == ""
-    assert next(row for row in canvas if row["SIS User ID"] == "s7")["RNN language models"] == ""
-    assert "submission 106 (s7): the kit failed to grade it" in capsys.readouterr().out
+    for sid in ("s7", "s9"):  # the kit crashed; the export held no files
+        assert {value for key, value in next(row for row in rows if row["SID"] == sid).items()
+                if key == "Total Score" or key in PARTS} == {""}
+        assert {value for key, value in next(row for row in canvas if row["SIS User ID"] == sid).items()
+                if key.startswith("RNN language models")} == {""}
+    printed = capsys.readouterr().out
+    assert "submission 106 (s7): the kit failed to grade it, so its score is left empty" in printed
+    assert "submission 110 (s9): the export holds no files for it, so its score is left empty" in printed
 
 
 def test_a_formula_name_is_quoted_once_as_grades_csv_does(out):

@@ -10,8 +10,8 @@ OUT/canvas_grades.csv      a Canvas gradebook import: Student, ID, SIS User ID, 
 The scores are grades.csv's, the numbers of record (re-scored under THRESHOLD when it was asked for);
 a group's members each get the group's score. Lateness is measured from the export's :created_at:
 (OUT/created_at.json) against --due, both with their time zones; it is marked, never taken off the score:
-the course's own late policy decides. A grading the kit itself failed on (ending `crashed`) gets an empty
-score, which neither Gradescope nor Canvas reads as a 0.
+the course's own late policy decides. A 0 that is no grade (the kit itself failed, ending `crashed`, or the
+export held no files, `no files`) is left empty, which neither Gradescope nor Canvas reads as a 0.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from autograder.staff.bulk import CRASHED, MISSING
 from autograder.staff.grades import write_csv
 
 GRADESCOPE = "gradescope_scores.csv"
@@ -31,7 +32,7 @@ CANVAS = "canvas_grades.csv"
 GRADESCOPE_COLUMNS = ["Name", "SID", "Email", "Total Score", "Max Points", "Submission ID", "Submission Time",
                       "Lateness (H:M:S)"]
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-KIT_FAILED = "crashed"  # grades.csv's ending when the kit, not the submission, failed: its 0 is no grade
+NO_GRADE = {CRASHED: "the kit failed to grade it", MISSING: "the export holds no files for it"}  # a 0 that is no grade
 TIME = re.compile(r"^(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(?:\.(\d{1,9}))? ?(Z|z|[+-]\d\d:?\d\d)?$")
 
 
@@ -102,10 +103,10 @@ def gradebook(out: Path, due: datetime | None, assignment: str, canvas_id: str, 
         seen[person] = key
         if not row["sid"]:
             warnings.append(f"submission {key} ({person}): no sid, so Canvas cannot match the row to a student")
-        failed = row["ending"] == KIT_FAILED
+        failed = row["ending"] in NO_GRADE
         if failed:
-            warnings.append(f"submission {key} ({person}): the kit failed to grade it, so its score is left empty; "
-                            "rerun grade-export to grade it")
+            warnings.append(f"submission {key} ({person}): {NO_GRADE[row['ending']]}, so its score is left empty "
+                            "(rerun grade-export, or grade it by hand)")
         submitted = parse_time(created_at.get(key) or "", due.tzinfo if due else None)
         if due is not None and submitted is None:
             warnings.append(f"submission {key} ({person}): the export gives no readable :created_at:, lateness unknown")
