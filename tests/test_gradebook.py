@@ -25,7 +25,7 @@ CLASS = [
     ("105", "s5", "Grace Hopper", "grace@example.edu", "92", ["2", "45", "45"], "graded"),
     ("105", "s6", "Alan Turing", "alan@example.edu", "92", ["2", "45", "45"], "graded"),
     ("106", "s7", "Kit Failed", "kit@example.edu", "0", ["0", "0", "0"], "crashed"),
-    ("107", "s8", "No Time", "none@example.edu", "60", ["10", "25", "25"], "graded"),
+    ("107", "s8", "No Time", "", "60", ["10", "25", "25"], "graded"),
     ("108", "", "No Sid", "nosid@example.edu", "50", ["10", "20", "20"], "graded"),
     ("109", "", "", "", "40", ["10", "15", "15"], "graded"),  # the export names no submitter
     ("110", "s9", "No Files", "nofiles@example.edu", "0", ["0", "0", "0"], "no files"),  # a metadata entry without files
@@ -84,6 +84,7 @@ def test_the_gradescope_file_has_a_row_per_submitter_with_score_time_and_latenes
     assert "submission 107 (s8): the export gives no readable :created_at:, lateness unknown" in printed
     assert "5 of 10 submitter(s) late" in printed  # s2, s3, s4, s5, s6
     assert "submission 108 (nosid@example.edu): no sid, so Canvas cannot match the row" in printed
+    assert "submission 107 (s8): no email, so Gradescope cannot match the row" in printed
     assert "submission 109 names no submitter (no sid, no email): left out of both files" in printed
     assert "no penalty" in printed
 

@@ -101,8 +101,9 @@ def gradebook(out: Path, due: datetime | None, assignment: str, canvas_id: str, 
         if person in seen and seen[person] != key:
             warnings.append(f"{person} is a submitter of submissions {seen[person]} and {key}: keep one row before uploading")
         seen[person] = key
-        if not row["sid"]:
-            warnings.append(f"submission {key} ({person}): no sid, so Canvas cannot match the row to a student")
+        for field, system in (("sid", "Canvas"), ("email", "Gradescope")):
+            if not row[field]:
+                warnings.append(f"submission {key} ({person}): no {field}, so {system} cannot match the row to a student")
         failed = row["ending"] in NO_GRADE
         if failed:
             warnings.append(f"submission {key} ({person}): {NO_GRADE[row['ending']]}, so its score is left empty "
@@ -120,8 +121,6 @@ def gradebook(out: Path, due: datetime | None, assignment: str, canvas_id: str, 
                                 **by_part})
         canvas_rows.append({"Student": row["name"], "ID": "", "SIS User ID": row["sid"], "SIS Login ID": "", "Section": "",
                             column: score, **{f"{assignment}: {part}": value for part, value in by_part.items()}})
-    if not any(row["Email"] for row in gradescope_rows):
-        warnings.append("no submitter has an email: Gradescope matches an upload by email")
     written = [out / GRADESCOPE, out / CANVAS]
     write_csv(written[0], [*GRADESCOPE_COLUMNS, *(parts if with_parts else [])], gradescope_rows)
     write_csv(written[1], [*CANVAS_COLUMNS, column, *([f"{assignment}: {part}" for part in parts] if with_parts else [])],
