@@ -104,10 +104,12 @@ def compare(out: Path, known: dict[str, Code], stencil: Stencil, roster: dict[st
         people = json.loads((out / "submitters.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         people = {}
+    people = people if isinstance(people, dict) else {}
     known_grams = {name: code.ngrams() for name, code in known.items()}
     entries = []
     for key in graded_ids(out):
-        members = [person for person in people.get(key, []) if isinstance(person, dict)]
+        listed = people.get(key)
+        members = [person for person in listed if isinstance(person, dict)] if isinstance(listed, list) else []
         who = ", ".join(str(person.get("name") or person.get("sid") or "?") for person in members) or "(no submitter)"
         entry = Entry(key, who)
         if roster is not None:
