@@ -86,6 +86,10 @@ def page(class_out):
     return out / "review.html"
 
 
+def summary(text: str, key: str) -> str:
+    return re.search(rf'<details class="entry" id="s-{key}"[^>]*><summary>(.*?)</summary>', text).group(1)
+
+
 def entries(text: str) -> list[tuple[str, float]]:
     """(submission id, similarity shown) in the page's order."""
     return [(key, float(value)) for key, value in re.findall(r'<details class="entry" id="s-(\d+)" data-similarity="([0-9.]+)"', text)]
@@ -99,6 +103,10 @@ def test_submissions_are_ranked_by_their_closest_known_solution(page, class_out)
     for key, shown in ranked:
         assert shown == pytest.approx(similarity_to(CLASS[key][0], known / "assistant_1.py"), abs=1e-4)
     assert dict(ranked)["203"] < similarity.THRESHOLD  # a rewrite of both recurrent layers is far from it
+    text = page.read_text()
+    assert "closest: assistant_1.py, identical, 60 of 60 own lines the same" in summary(text, "201")  # renamed, not the same bytes
+    same, total = map(int, re.search(r"near-identical, (\d+) of (\d+) own lines the same", summary(text, "202")).groups())
+    assert dict(ranked)["202"] > 0.95 and same == total - 1  # one line changed: told apart from a copy
     assert UNGRADED not in dict(ranked)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import html
 import json
 import os
@@ -27,8 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.package.local_grade import REPO
-from autograder.staff.similarity import (MIN_NGRAMS, NGRAM, THRESHOLD, Code, Stencil, jaccard, read_code, side_by_side,
-                                         unreadable_reason)
+from autograder.staff.similarity import (MIN_NGRAMS, NGRAM, THRESHOLD, Code, Stencil, jaccard, kind_of, read_code,
+                                         side_by_side, unreadable_reason)
 from autograder.submission import graded_source
 
 STENCIL = REPO / "stencil" / "language_model.ipynb"
@@ -69,7 +70,7 @@ def read_known(folder: Path, stencil: Stencil) -> tuple[dict[str, Code], list[st
         if path.suffix not in KNOWN_SUFFIXES or path.is_symlink() or not path.is_file():
             continue
         try:
-            code = stencil.code(graded_source(path), name)
+            code = stencil.code(graded_source(path), name, hashlib.sha256(path.read_bytes()).hexdigest())
         except Exception as error:  # a broken file costs only its own place
             notes.append(f"{name}: {unreadable_reason(error)}")
             continue
@@ -142,10 +143,11 @@ def _entry(entry: Entry, known: dict[str, Code], drawn: bool, by: str | None) ->
     best = entry.best
     rows = side_by_side(entry.code, known[best.known])
     own = [verdict for left, _, verdict in rows if left is not None and left.kind == "own"]
-    # a one-line change and a byte-identical copy both round to 1.000: the count of lines tells them apart
+    # a one-line change and a copy can both round to 1.000: the kind and the count of lines tell them apart
     summary = (f'<span class="score">{best.similarity:.3f}</span> {h(entry.who)} ({h(entry.id)})'
                + (f' <span class="group">{h(by)} {h(entry.group)}</span>' if by else "")
-               + f' <span class="closest">closest: {h(best.known)}, {own.count("same")} of {len(own)} own lines the same</span>')
+               + f' <span class="closest">closest: {h(best.known)}, {h(kind_of(entry.code, known[best.known]))}, '
+                 f'{own.count("same")} of {len(own)} own lines the same</span>')
     table = "".join(f'<tr><td>{h(match.known)}</td><td class="num">{match.similarity:.3f}</td></tr>' for match in entry.matches)
     body = f'<table class="matches"><thead><tr><th>known solution</th><th>similarity</th></tr></thead><tbody>{table}</tbody></table>'
     if drawn:
