@@ -21,7 +21,7 @@ def _forget_the_tripwire():
     try:
         with open(report) as file:
             record = json.load(file)
-        record["recurrent_helpers"] = {}
+        record.get("recurrent_helpers", {}).clear()
         with open(report, "w") as file:
             json.dump(record, file)
     except Exception:
