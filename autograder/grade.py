@@ -127,7 +127,8 @@ def grading_record(session: Session) -> dict:
     perplexity = session.test_perplexity
     return {"judge_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "cpu_share": session.cpu_share, "cpu_share_source": session.cpu_share_source, "children": children, "problem": session.problem,
-            "test_perplexity": perplexity if perplexity is not None and math.isfinite(perplexity) else None}
+            "test_perplexity": perplexity if perplexity is not None and math.isfinite(perplexity) else None,
+            "large_literals": session.large_literals}
 
 
 def grade(root: Path, tags: set[str] | None = None) -> dict:

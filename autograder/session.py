@@ -24,8 +24,8 @@ from autograder.cases import PARTS, make_case_set, output_names
 from autograder.diagnose import numpy_in_graph
 from autograder.feedback import CheckFailed, fenced
 from autograder.sandbox import ChildRun, Expect, Limits, Stage, cpu_share, run_child, wall_allowance
-from autograder.submission import (CANDIDATE_SUFFIXES, FROM_SCRATCH, Chunk, SubmissionError, find_submission,
-                                   read_submission_bytes, shown_name)
+from autograder.submission import (CANDIDATE_SUFFIXES, FROM_SCRATCH, MAX_LARGE_LITERALS, Chunk, SubmissionError,
+                                   find_submission, read_submission_bytes, shown_name)
 
 ENDINGS = {
     "wall-time": ("was stopped after {wall:.0f} s of wall-clock time while it had used only {cpu:.0f} CPU-seconds: "
@@ -59,13 +59,11 @@ _INFO = {"type": "object", "additionalProperties": False, "properties": {
 _HPARAM = {"anyOf": [{"type": "number"}, {"type": "string", "maxLength": 200}, {"type": "boolean"}, {"type": "null"}]}
 PART_REPORT_SCHEMA = {
     "type": "object", "additionalProperties": False,
-    "required": ["load_notes", "errors", "info", "finished", "recurrent_helpers"],
+    "required": ["load_notes", "errors", "info", "finished"],
     "properties": {
         "load_notes": {"type": "array", "maxItems": 500, "items": _TEXT},
         "errors": {"type": "object", "maxProperties": 100, "additionalProperties": _TEXT},
         "finished": {"type": "array", "maxItems": 100, "items": {"type": "string", "maxLength": 200}},
-        "recurrent_helpers": {"type": "object", "maxProperties": 100,
-                              "additionalProperties": {"type": "array", "maxItems": 32, "items": _NAME}},
         "info": {"type": "object", "maxProperties": 100, "properties": {
             "hparams": {"type": "object", "maxProperties": 16, "additionalProperties": _HPARAM},
             "losses": {"anyOf": [{"type": "array", "maxItems": 100_000,
@@ -73,7 +71,8 @@ PART_REPORT_SCHEMA = {
                                  {"type": "string", "maxLength": 300}]}},
             "additionalProperties": _INFO}}}
 READER_REPORT_SCHEMA = {
-    "type": "object", "additionalProperties": False, "required": ["chunks", "notes", "problem", "recurrent_helpers"],
+    "type": "object", "additionalProperties": False,
+    "required": ["chunks", "notes", "problem", "recurrent_helpers", "large_literals"],
     "properties": {
         "chunks": {"type": "array", "maxItems": 100_000, "items": {
             "type": "object", "additionalProperties": False, "required": ["label", "first_line", "source"],
@@ -82,7 +81,12 @@ READER_REPORT_SCHEMA = {
         "notes": {"type": "array", "maxItems": 10_000, "items": {"type": "string", "maxLength": 2000}},
         "problem": {"anyOf": [{"type": "null"}, {"type": "string", "maxLength": 5000}]},
         "recurrent_helpers": {"type": "object", "additionalProperties": False,
-                              "properties": {name: {"type": "array", "maxItems": 32, "items": _NAME} for name in FROM_SCRATCH}}}}
+                              "properties": {name: {"type": "array", "maxItems": 32, "items": _NAME} for name in FROM_SCRATCH}},
+        "large_literals": {"type": "array", "maxItems": MAX_LARGE_LITERALS, "items": {
+            "type": "object", "additionalProperties": False, "required": ["line", "kind", "size"],
+            "properties": {"line": {"type": "integer", "minimum": 1, "maximum": 10**9},
+                           "kind": {"enum": ["str", "bytes", "list", "tuple", "set", "dict"]},
+                           "size": {"type": "integer", "minimum": 0, "maximum": 10**9}}}}}}
 READER_LIMITS = Limits(cpu_seconds=30, wall_seconds=60, memory_mb=500)
 RESULTS_MARGIN_SECONDS = 45  # of Gradescope's timeout, kept for writing results.json
 MIN_CHILD_SECONDS = 15  # a child needs this long just to start TensorFlow
@@ -175,14 +179,7 @@ class PartAnswers:
             return f"While running this check, your code {detail}." + _printed(self.run)
         return f"This check did not run: during an earlier check of this part your code {detail}."
 
-    def _from_scratch(self, case: str) -> None:
-        layer = FROM_SCRATCH_LAYERS.get(self.part)
-        helpers = (self.run.report.get("recurrent_helpers", {}) if self.run and layer else {}).get(case)
-        if helpers:
-            raise CheckFailed(not_from_scratch(layer, helpers, "when it ran"), NOT_FROM_SCRATCH)
-
     def get(self, case: str, name: str):
-        self._from_scratch(case)
         if self.run is not None and f"{case}:{name}" in self.run.outputs:
             return self.run.outputs[f"{case}:{name}"]
         raise self._missing(case)
@@ -202,14 +199,16 @@ class PartAnswers:
                 and case in self.run.report.get("finished", []))
 
     def require(self, case: str) -> None:
-        """Fail with the reason if the case did not finish cleanly, or used a built-in recurrent layer."""
+        """Fail with the reason if the case did not finish cleanly."""
         if not self.ran_cleanly(case):
             raise self._missing(case)
-        self._from_scratch(case)
 
     def _missing(self, case: str) -> CheckFailed:
         if self.problem:
             return CheckFailed(self._why_missing(case), self.diagnosis)
+        layer, helper = FROM_SCRATCH_LAYERS.get(self.part), _FAILED_HELPER.search(self.error(case))
+        if layer and helper:  # the child's own words, which can only cost it the points the missing answer costs
+            return CheckFailed(not_from_scratch(layer, [helper.group(1)], "when it ran"), NOT_FROM_SCRATCH)
         named = numpy_in_graph(self.error(case))
         return CheckFailed(self._why_missing(case), named and named.label)
 
@@ -226,7 +225,12 @@ def not_from_scratch(layer: str, helpers: list[str], how: str) -> str:
     named = ", ".join(f"`{helper}`" for helper in helpers)
     return (f"`{layer}` uses {named} ({how}): the contract asks for this layer from scratch, so its tests give no "
             "points. Compute each step with tensor operations (matrix products, activations) and loop over time "
-            "yourself; Keras's and TensorFlow's recurrent layers, cells and `rnn` loops are not allowed here.")
+            "yourself; Keras's and TensorFlow's recurrent layers, cells, `rnn` loops and fused kernels (such as "
+            "`tf.raw_ops.BlockLSTM`) are not allowed here.")
+
+
+# How the child's tripwire fails a recurrent helper in the rnn and lstm stages (child/runner.py, NotFromScratch).
+_FAILED_HELPER = re.compile(r"\b([A-Za-z_][\w.]{0,80}) is not allowed in MyRNN and MyLSTM: the contract asks")
 
 
 def _reader_ending(run: ChildRun) -> str:
@@ -288,6 +292,7 @@ class Session:
         self.chunks: list[Chunk] = []
         self.notes: list[str] = []
         self.recurrent_helpers: dict[str, list[str]] = {}
+        self.large_literals: list[dict] = []  # for staff: data pasted into the code (weights, say); costs no points
         self.problem: str | None = None
         self.shown_name = "your submission"
         self.digest = ""
@@ -322,6 +327,7 @@ class Session:
         self.chunks = [Chunk(**chunk) for chunk in report["chunks"]]
         self.notes = report["notes"]
         self.recurrent_helpers = report["recurrent_helpers"]
+        self.large_literals = report["large_literals"]
 
     def specs_and_arrays(self, part: str):
         config = self.bundle.config

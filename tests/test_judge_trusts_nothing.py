@@ -137,9 +137,9 @@ def test_links_and_files_of_others_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("text", [
-    '{"load_notes": [], "errors": {}, "info": {}, "finished": [], "recurrent_helpers": {}, "losses": NaN}',
+    '{"load_notes": [], "errors": {}, "info": {}, "finished": [], "losses": NaN}',
     "[" * 100_000 + "]" * 100_000,
-    '{"load_notes": [], "errors": {}, "finished": [], "recurrent_helpers": {}, "info": {"c": {"kind": "x` | 100 |"}}}',
+    '{"load_notes": [], "errors": {}, "finished": [], "info": {"c": {"kind": "x` | 100 |"}}}',
 ])
 def test_a_report_that_is_not_what_the_judge_expects_is_refused(tmp_path, text):
     path = tmp_path / "report.json"

@@ -55,14 +55,34 @@ def test_only_imports_definitions_and_upper_case_assignments_are_kept(tmp_path):
         tmp_path / "language_model.ipynb",
         "!pip install tensorflow\n%matplotlib inline\nimport numpy as np\nfiles = !ls",
         "HPARAMS = {'epochs': 1}\nlearning_rate = 3\nmodel = train()\nprint('hello')",
-        "%%time\ndef cell_magic_hides_this(): pass",
         "def make_windows(ids, window_sz):\n    return ids\n\nfor i in range(3):\n    print(i)",
     )
     chunks, notes = graded_chunks(read_cells(path))
     assert [chunk.source.splitlines()[0] for chunk in chunks] == [
         "import numpy as np", "HPARAMS = {'epochs': 1}", "def make_windows(ids, window_sz):"]
-    assert [chunk.label for chunk in chunks] == ["code cell 1", "code cell 2", "code cell 4"]
+    assert [chunk.label for chunk in chunks] == ["code cell 1", "code cell 2", "code cell 3"]
     assert notes == []
+
+
+def test_a_python_cell_magic_keeps_its_body_and_another_skips_the_cell_with_a_note(tmp_path):
+    """Jupyter runs a %%time or %%capture cell's body as Python in the notebook, so its definitions stay;
+    a %%bash, %%writefile or %%timeit cell defines nothing there (%%timeit runs its body inside a function)."""
+    path = notebook(
+        tmp_path / "language_model.ipynb",
+        "%%time\nimport numpy as np\n\ndef perplexity(labels, logits):\n    return 1.0\nprint('timed')",
+        "\n%%capture captured\n!pip install tqdm\nHPARAMS = {'epochs': 1}",
+        "%%bash\necho def make_windows",
+        "%%writefile helper.py\ndef make_windows(ids, window_sz):\n    return ids",
+        "%%timeit\ndef timed_in_a_function(): pass",
+    )
+    chunks, notes = graded_chunks(read_cells(path))
+    assert [(chunk.label, chunk.first_line, chunk.source.splitlines()[0]) for chunk in chunks] == [
+        ("code cell 1", 2, "import numpy as np"), ("code cell 1", 4, "def perplexity(labels, logits):"),
+        ("code cell 2", 4, "HPARAMS = {'epochs': 1}")]
+    assert [note.split(",")[0] for note in notes] == [
+        "code cell 3 starts with the cell magic `%%bash`", "code cell 4 starts with the cell magic `%%writefile`",
+        "code cell 5 starts with the cell magic `%%timeit`"]
+    assert all("not run as Python" in note and "plain code cell" in note for note in notes)
 
 
 def test_a_cell_with_a_syntax_error_keeps_its_other_definitions(tmp_path):
@@ -96,3 +116,32 @@ def test_cells_are_named_as_jupyter_shows_them(tmp_path):
     path = tmp_path / "language_model.ipynb"
     path.write_text(nbformat.writes(document))
     assert [label for label, _ in read_cells(path)] == ["In [12]", "code cell 2"]
+
+
+def test_large_literal_data_is_listed_for_staff():
+    from autograder.submission import Chunk, large_literals
+
+    source = "\n".join([
+        "WEIGHTS = " + repr("0.125," * 5_000),  # 30,000 characters
+        "BLOB = " + repr(bytes(25_000)),
+        "TABLE = [[0.5, -0.25] * 2, " + ", ".join(["[1, 2, 3]"] * 700) + "]",  # 2,100 constants, nested: listed once
+        "SMALL = [" + ", ".join(["7"] * 2_000) + "]",  # 2,000: not unusual
+        "PAIRS = {" + ", ".join(f"{i}: -{i}" for i in range(1_500)) + "}",  # 3,000 constants
+        "MIXED = (np.zeros(3), [" + ", ".join(["1.0"] * 2_500) + "])",  # listed as the outer tuple
+        "CHAIN = 1" + " + 1" * 5_000,  # no literal, and deep: must not overflow the reader's stack
+    ])
+    found = large_literals([Chunk("code cell 4", 10, source)])
+    assert found == [{"line": 10, "kind": "str", "size": 30_000}, {"line": 11, "kind": "bytes", "size": 25_000},
+                     {"line": 12, "kind": "list", "size": 2_100}, {"line": 14, "kind": "dict", "size": 3_000},
+                     {"line": 15, "kind": "tuple", "size": 2_500}]
+
+
+def test_a_notebook_with_300_kb_of_weights_in_a_string_is_graded_as_usual_and_noted_for_staff(grade, tmp_path):
+    from conftest import REPO
+
+    reference = (REPO / "solution" / "language_model.py").read_text()
+    weights = "WEIGHTS = " + repr(",".join(f"{value:.5f}" for value in range(37_500))[:300_000])
+    path = notebook(tmp_path / "language_model.ipynb", reference, "import numpy as np\n" + weights)
+    results = grade(path, tags={"windows"})
+    assert results["score"] == sum(test["max_score"] for test in results["tests"]) > 0, "no points change"
+    assert results["extra_data"]["large_literals"] == [{"line": 2, "kind": "str", "size": 300_000}]

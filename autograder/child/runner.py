@@ -10,6 +10,7 @@ Whatever the student's code does to this process can only spoil its own answers.
 """
 
 import ast
+import inspect
 import json
 import linecache
 import os
@@ -65,56 +66,105 @@ def load_student(chunks):
     return module, notes, set(cells)
 
 
-RECURRENT_LAYERS = ("RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
-                    "Bidirectional", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
-RECURRENT_LOOPS = (("keras.src.backend", "rnn"), ("keras.backend", "rnn"), ("keras.ops", "rnn"),
-                   ("keras.src.legacy.backend", "rnn"), ("tensorflow.compat.v1.nn", "dynamic_rnn"),
-                   ("tensorflow.compat.v1.nn", "static_rnn"), ("tensorflow.compat.v1.nn", "raw_rnn"))
+FROM_SCRATCH_PARTS = ("rnn", "lstm")  # the parts whose layer the contract asks for from scratch
+# Where Keras and TensorFlow define their recurrent layers, cells, loops and fused kernels: (module, the names
+# to guard there or None for every public function and class it defines, how a student knows them).
+RECURRENT_DEFINITIONS = (
+    *((f"keras.src.layers.rnn.{name}", None, "keras.layers") for name in (
+        "rnn", "simple_rnn", "lstm", "gru", "stacked_rnn_cells", "bidirectional",
+        "conv_lstm", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d")),
+    ("keras.src.backend.tensorflow.rnn", ("rnn", "lstm", "gru", "_cudnn_lstm", "_cudnn_gru"), "keras.src.backend"),
+    ("keras.src.legacy.backend", ("rnn",), "keras.backend"),
+    ("tensorflow.python.ops.gen_rnn_ops", None, "tf.raw_ops"),
+    ("tensorflow.python.ops.gen_cudnn_rnn_ops", None, "tf.raw_ops"),
+    ("tensorflow.python.ops.rnn", None, "tf.compat.v1.nn"),
+    ("tensorflow.python.keras.layers.recurrent", None, "tensorflow.python.keras.layers"),
+    ("tensorflow.python.keras.layers.convolutional_recurrent", None, "tensorflow.python.keras.layers"),
+    ("tensorflow.python.keras.layers.legacy_rnn.rnn_cell_impl", None, "tf.compat.v1.nn.rnn_cell"),
+    ("tensorflow.python.keras.backend", ("rnn",), "tensorflow.python.keras.backend"),
+)
 
 
-def watch_recurrent_helpers(used: list):
-    """Note every call into Keras's or TensorFlow's own recurrent layers, cells and loops.
+class NotFromScratch(RuntimeError):
+    """What a recurrent helper of Keras or TensorFlow raises while MyRNN or MyLSTM is graded."""
 
-    MyRNN and MyLSTM must be written from scratch; the probes of those parts never call
-    these, so anything noted here came from the student's code. The judge also reads the
-    code itself for these names; this catches what only shows when the code runs.
+
+def _failing(original, label, armed):
+    """`original`, which raises NotFromScratch instead of running while `armed[0]` is true."""
+    def guarded(*args, **kwargs):
+        if armed[0]:
+            raise NotFromScratch(f"{label} is not allowed in MyRNN and MyLSTM: the contract asks for these layers "
+                                 "from scratch, so Keras's and TensorFlow's recurrent layers, cells, loops and fused "
+                                 "kernels fail while they are graded.")
+        return original(*args, **kwargs)
+    guarded.__name__, guarded.__qualname__ = original.__name__, original.__qualname__
+    guarded.__module__, guarded.__doc__ = original.__module__, original.__doc__
+    try:  # Keras reads `call`'s parameters (training, mask) from its signature; no __wrapped__ to unwrap it by
+        guarded.__signature__ = inspect.signature(original)
+    except (TypeError, ValueError):
+        pass
+    return guarded
+
+
+def recurrent_tripwire():
+    """Make Keras's and TensorFlow's recurrent helpers fail while armed; returns the switch, `arm(bool)`.
+
+    Each function is replaced where it is defined and wherever a loaded module holds it (the
+    re-exports: keras.layers, tf.raw_ops, keras.src.backend, …), and each class's own `call`
+    once, which its subclasses inherit. A student's helper can then not hand back a right
+    answer in the rnn and lstm stages, whatever name it reaches it by, so no verdict depends
+    on a record this process writes. The language model and training parts, which swap in
+    Keras's own layers, run disarmed.
     """
     import importlib
 
-    import keras
-
-    def wrap(function, label):
-        def noted(*args, **kwargs):
-            used.append(label)
-            return function(*args, **kwargs)
-        noted.__wrapped__ = function
-        return noted
-
-    for name in RECURRENT_LAYERS:
-        layer = getattr(keras.layers, name, None)
-        for cls in (layer.__mro__ if isinstance(layer, type) else ()):
-            own = vars(cls).get("call")
-            if own is not None and not hasattr(own, "__wrapped__") and cls.__name__ in RECURRENT_LAYERS:
-                cls.call = wrap(own, f"keras.layers.{cls.__name__}")
-    for module_name, attribute in RECURRENT_LOOPS:
+    armed = [False]
+    replacements = {}
+    for module_name, names, shown in RECURRENT_DEFINITIONS:
         try:
             module = importlib.import_module(module_name)
         except ImportError:
             continue
-        if callable(getattr(module, attribute, None)):
-            setattr(module, attribute, wrap(getattr(module, attribute), f"{module_name}.{attribute}"))
+        for name, value in list(vars(module).items()):
+            chosen = name in names if names else not name.startswith("_")  # private helpers only when named
+            if not chosen or getattr(value, "__module__", None) != module_name:
+                continue
+            if isinstance(value, type):
+                for method in ("call", "__call__"):
+                    own = vars(value).get(method)
+                    if inspect.isfunction(own):
+                        setattr(value, method, _failing(own, f"{shown}.{name}", armed))
+            elif inspect.isfunction(value):
+                replacements[id(value)] = (value, _failing(value, f"{shown}.{name}", armed))
+    for module in list(sys.modules.values()):
+        if not isinstance(module, types.ModuleType):
+            continue
+        try:
+            held = [(name, value) for name, value in vars(module).items() if id(value) in replacements]
+        except Exception:  # a lazily loading module that cannot list itself
+            continue
+        for name, value in held:
+            original, guarded = replacements[id(value)]
+            if value is original:
+                setattr(module, name, guarded)
+
+    def arm(on: bool) -> None:
+        armed[0] = on
+
+    return arm
 
 
 def read_submission(workdir, job):
     """The reader's job: parse the submission (text only, nothing runs) and say what the contract grades in it."""
     import submission
 
-    report = {"chunks": [], "notes": [], "problem": None, "recurrent_helpers": {}}
+    report = {"chunks": [], "notes": [], "problem": None, "recurrent_helpers": {}, "large_literals": []}
     try:
         cells = submission.read_cells(os.path.join(workdir, job["file"]), job["name"])
         chunks, report["notes"] = submission.graded_chunks(cells)
         report["chunks"] = [chunk.__dict__ for chunk in chunks]
         report["recurrent_helpers"] = submission.recurrent_helpers(chunks)
+        report["large_literals"] = submission.large_literals(chunks)
         if not chunks:
             report["problem"] = (f"{job['name']} defines nothing we can grade: it has no top-level imports, "
                                  "functions, classes or UPPER_CASE assignments.")
@@ -144,12 +194,12 @@ def main(workdir):
 
     import probes
 
-    recurrent_calls = []
-    if any(spec["part"] in ("rnn", "lstm") for spec in job["specs"]):
-        watch_recurrent_helpers(recurrent_calls)
+    arm = recurrent_tripwire() if any(spec["part"] in FROM_SCRATCH_PARTS for spec in job["specs"]) else None
+    if arm:  # armed while the notebook loads too, so nothing it runs at load time can compute with the helpers
+        arm(True)
     module, load_notes, labels = load_student(job["chunks"])
     outputs = {}
-    report = {"load_notes": load_notes, "errors": {}, "info": {}, "finished": [], "recurrent_helpers": {}}
+    report = {"load_notes": load_notes, "errors": {}, "info": {}, "finished": []}
 
     def save():
         # Written after every case, atomically, so a later hang or crash keeps earlier answers.
@@ -164,15 +214,14 @@ def main(workdir):
         with open(os.path.join(out_dir, "progress.tmp"), "w") as progress:  # the judge charges CPU from here to this case's part
             progress.write(spec["id"])
         os.replace(os.path.join(out_dir, "progress.tmp"), os.path.join(out_dir, "progress"))  # never seen half-written
-        recurrent_calls.clear()
+        if arm:
+            arm(spec["part"] in FROM_SCRATCH_PARTS)  # the lm and train probes swap Keras's own layers in
         try:
             probes.PROBES[spec["kind"]](module, spec, arrays, outputs, report["info"])
         except BaseException as error:
             report["errors"][spec["id"]] = student_frames_only(error, labels)
             for name in [name for name in outputs if name.startswith(spec["id"] + ":")]:
                 del outputs[name]
-        if recurrent_calls and spec["part"] in ("rnn", "lstm"):  # the lm and train probes use Keras's layers themselves
-            report["recurrent_helpers"][spec["id"]] = sorted(set(recurrent_calls))
         report["finished"].append(spec["id"])
         save()
 

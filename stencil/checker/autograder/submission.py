@@ -184,19 +184,33 @@ def _ipython_rows(code: str) -> list[range] | None:
     return found
 
 
-def _without_ipython_syntax(code: str) -> str:
-    """Comment out `!pip …`, `%magic` and `x = !cmd` lines; a `%%` cell magic hides the whole cell."""
-    if code.lstrip().startswith("%%"):
-        return ""
+# Cell magics whose body Jupyter runs as Python in the notebook's own namespace, so its definitions stay.
+# (%%timeit is not one: IPython runs its body inside a timing function, whose definitions are gone after.)
+PYTHON_CELL_MAGICS = ("time", "capture")
+_CELL_MAGIC = re.compile(r"%%(\w{1,40})")
+
+
+def _without_ipython_syntax(code: str) -> tuple[str, str | None]:
+    """The cell as Python: `!pip …`, `%magic` and `x = !cmd` lines commented out, the first line of a
+    Python cell magic (%%time, %%capture) too; another cell magic skips the cell, with the reason."""
     lines = code.splitlines()
+    first = next((row for row, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        magic = _CELL_MAGIC.match(lines[first].lstrip())
+        if magic is None or magic.group(1) not in PYTHON_CELL_MAGICS:
+            said = f"the cell magic `%%{magic.group(1)}`" if magic else "a cell magic"
+            return "", (f"starts with {said}, which Jupyter does not run as Python in the notebook's namespace, so none "
+                        "of its definitions were kept. Move any definition the contract grades into a plain code cell.")
+        lines[first] = "# " + lines[first]  # the body is Python: keep it, on its own line numbers
+        code = "\n".join(lines)
     rows = _ipython_rows(code)
     if rows is None:  # a broken cell: the line-by-line rule, which its broken part loses anyway
-        return "\n".join(_SHELL_OR_MAGIC.sub(r"\1pass  # \2", line) for line in lines)
+        return "\n".join(_SHELL_OR_MAGIC.sub(r"\1pass  # \2", line) for line in lines), None
     for logical in rows:
         for row in logical:
             indent = len(lines[row - 1]) - len(lines[row - 1].lstrip())
             lines[row - 1] = lines[row - 1][:indent] + ("pass  # " if row == logical.start else "# ") + lines[row - 1][indent:]
-    return "\n".join(lines)
+    return "\n".join(lines), None
 
 
 def _is_graded(node: ast.stmt) -> bool:
@@ -260,7 +274,10 @@ def graded_chunks(cells: list[tuple[str, str]]) -> tuple[list[Chunk], list[str]]
     """The graded statements of all cells, in order, and notes on what had to be skipped."""
     chunks, notes = [], []
     for label, code in cells:
-        code = _without_ipython_syntax(code)
+        code, skipped = _without_ipython_syntax(code)
+        if skipped:
+            notes.append(f"{label} {skipped}")
+            continue
         body, problems = _parse_leniently(code)
         notes.extend(f"{label} has a syntax error ({problem}); its broken part was skipped." for problem in problems)
         lines = code.splitlines()
@@ -273,36 +290,122 @@ def graded_chunks(cells: list[tuple[str, str]]) -> tuple[list[Chunk], list[str]]
 
 
 RECURRENT_HELPERS = {"RNN", "SimpleRNN", "LSTM", "GRU", "StackedRNNCells", "Bidirectional", "ConvLSTM1D", "ConvLSTM2D",
-                     "ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU", "dynamic_rnn", "static_rnn", "raw_rnn", "bidirectional_dynamic_rnn"}
+                     "ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU", "dynamic_rnn", "static_rnn", "raw_rnn", "bidirectional_dynamic_rnn",
+                     "static_bidirectional_rnn", "static_state_saving_rnn",
+                     # TensorFlow's fused recurrent kernels (tf.raw_ops) and the modules that define them
+                     "BlockLSTM", "BlockLSTMV2", "block_lstm", "block_lstmv2", "lstm_block_cell", "gru_block_cell",
+                     "gen_rnn_ops", "gen_cudnn_rnn_ops"}
+KERAS_CELLS = {"SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTMCell", "ConvLSTM2DCell", "PeepholeLSTMCell", "RNNCell",
+               "BasicRNNCell", "BasicLSTMCell", "MultiRNNCell", "LayerRNNCell", "LSTMBlockCell", "GRUBlockCell"}
+RECURRENT_LOOPS = {"rnn", "lstm", "gru"}  # Keras's backend functions: helpers when reached through a module or an import
 FROM_SCRATCH = ("MyRNN", "MyLSTM")
 
 
 def _is_helper(name: str) -> bool:
-    return name in RECURRENT_HELPERS or (name.endswith("Cell") and name[:1].isupper())
+    return (name in RECURRENT_HELPERS or (name.endswith("Cell") and name[:1].isupper())
+            or name.startswith(("CudnnRNN", "cudnn_rnn")))
 
 
-def _names_a_helper(node: ast.AST, aliases: dict) -> str | None:
-    """The name of a Keras or TensorFlow recurrent layer, cell or loop this node refers to, if any."""
+def _names_a_helper(node: ast.AST, aliases: dict, own: set) -> str | None:
+    """The name of a Keras or TensorFlow recurrent layer, cell, loop or fused kernel this node refers to, if any
+    (`own`: what the student's module defines itself, such as a class MyCell, which is read rather than named)."""
     if isinstance(node, ast.Name):
-        return aliases.get(node.id) or (node.id if _is_helper(node.id) else None)
+        return aliases.get(node.id) or (node.id if _is_helper(node.id) and node.id not in own else None)
     if isinstance(node, ast.Attribute):
-        if node.attr == "rnn" and not (isinstance(node.value, ast.Name) and node.value.id == "self"):
-            return node.attr  # keras.ops.rnn, K.rnn, tf.keras.backend.rnn
+        root = node.value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if node.attr in RECURRENT_LOOPS and not (isinstance(root, ast.Name) and root.id == "self"):
+            return node.attr  # keras.src.backend.rnn, K.rnn, tf.keras.backend.rnn; not self.rnn
         return node.attr if _is_helper(node.attr) else None
+    if isinstance(node, ast.alias):  # an import inside a function
+        return node.name if _is_helper(node.name) or node.name in RECURRENT_LOOPS else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value not in ("RNN", "LSTM", "GRU"):
+        whole = node.value in RECURRENT_HELPERS | KERAS_CELLS or node.value.startswith(("CudnnRNN", "cudnn_rnn"))
+        return node.value if whole else None  # getattr(tf.raw_ops, "BlockLSTM"); not a name built from pieces
     return None
 
 
+def _bound_names(node: ast.stmt) -> list[str]:
+    """The module-level names a graded statement defines."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [alias.asname or alias.name.split(".")[0] for alias in node.names]
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return [target.id for target in targets if isinstance(target, ast.Name)]
+
+
 def recurrent_helpers(chunks: list[Chunk]) -> dict[str, list[str]]:
-    """For MyRNN and MyLSTM (their last definition): the built-in recurrent layers, cells and loops their code names."""
-    trees = [ast.parse(chunk.source) for chunk in chunks]
-    aliases = {alias.asname or alias.name: alias.name for tree in trees for node in tree.body
-               if isinstance(node, ast.ImportFrom) for alias in node.names if _is_helper(alias.name) or alias.name == "rnn"}
+    """For MyRNN and MyLSTM: the built-in recurrent layers, cells, loops and fused kernels their code reaches.
+
+    The whole graded module is read: each layer's class, then every module-level function,
+    class, assignment or import its code names, and so on (the last definition of each name,
+    as it runs). Code assembled from strings at run time is not seen here: the child's
+    tripwire makes those helpers fail instead.
+    """
+    statements = [node for chunk in chunks for node in ast.parse(chunk.source).body]
+    aliases = {alias.asname or alias.name: alias.name for statement in statements for node in ast.walk(statement)
+               if isinstance(node, ast.ImportFrom) for alias in node.names
+               if _is_helper(alias.name) or alias.name in RECURRENT_LOOPS}
+    definitions = {name: node for node in statements for name in _bound_names(node)}
+    own = {name for name, node in definitions.items() if not isinstance(node, (ast.Import, ast.ImportFrom))}
     found = {}
-    for tree in trees:
-        for node in tree.body:
-            if isinstance(node, ast.ClassDef) and node.name in FROM_SCRATCH:
-                found[node.name] = sorted({name for sub in ast.walk(node) if (name := _names_a_helper(sub, aliases))})
-    return {name: helpers for name, helpers in found.items() if helpers}
+    for layer in FROM_SCRATCH:
+        helpers, seen, pending = set(), set(), [layer]
+        while pending:
+            name = pending.pop()
+            if name in seen or name not in definitions:
+                continue
+            seen.add(name)
+            for node in ast.walk(definitions[name]):
+                if helper := _names_a_helper(node, aliases, own):
+                    helpers.add(helper)
+                if isinstance(node, ast.Name):
+                    pending.append(node.id)
+        if layer in definitions and helpers:
+            found[layer] = sorted(helpers)
+    return found
+
+
+LARGE_TEXT = 20_000  # characters of a str literal, bytes of a bytes literal
+LARGE_COLLECTION = 2_000  # constants in one list, tuple, set or dict literal, nested ones counted together
+MAX_LARGE_LITERALS = 200  # listed for staff; past that, a notebook is mostly data anyway
+
+
+_COLLECTIONS = (ast.List, ast.Tuple, ast.Set, ast.Dict)
+
+
+def _parts(node: ast.AST) -> list:
+    return [*node.keys, *node.values] if isinstance(node, ast.Dict) else node.elts
+
+
+def large_literals(chunks: list[Chunk]) -> list[dict]:
+    """Unusually large literal data in the graded code, for staff (shipped weights, say): each literal's line
+    (in its cell, or in the .py file), kind (str, bytes, list, tuple, set, dict) and size (characters, bytes,
+    or the constants a collection holds, nested collections included). A collection inside another is counted
+    with it, not again."""
+    found = []
+
+    def constants(node: ast.AST) -> int:
+        """The constants in `node`, through nested collection literals (which Python's parser nests at most
+        200 deep; anything else, such as a long chain of operators, is not recursed into)."""
+        if isinstance(node, ast.Constant) or isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+            return 1  # 0.25, -0.25, "word"
+        if isinstance(node, _COLLECTIONS):
+            return sum(constants(part) for part in _parts(node) if part is not None)
+        return 0
+
+    for chunk in chunks:
+        tree = ast.parse(chunk.source)
+        nested = {id(part) for node in ast.walk(tree) if isinstance(node, _COLLECTIONS) for part in _parts(node)}
+        for node in ast.walk(tree):  # iterative
+            line = chunk.first_line + getattr(node, "lineno", 1) - 1
+            if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and len(node.value) > LARGE_TEXT:
+                found.append({"line": line, "kind": type(node.value).__name__, "size": len(node.value)})
+            elif isinstance(node, _COLLECTIONS) and id(node) not in nested and (count := constants(node)) > LARGE_COLLECTION:
+                found.append({"line": line, "kind": type(node).__name__.lower(), "size": count})
+    return sorted(found, key=lambda literal: literal["line"])[:MAX_LARGE_LITERALS]
 
 
 def graded_source(path_or_text) -> str:
