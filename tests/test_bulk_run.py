@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from autograder.staff import bulk
 from conftest import REPO
 
 NOBODY = 65534
+SHARED_SCRATCH = Path(tempfile.gettempdir()) / "dask-scratch-space"  # Dask's default: shared, and left behind
 pytestmark = pytest.mark.xdist_group("bulk-run")
 
 
@@ -51,6 +53,7 @@ def attack_as_nobody(address: str) -> str:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the attack is a local user against a cluster whose workers run as root")
 def test_a_local_user_cannot_run_code_on_the_kits_own_cluster():
+    scratch_before = SHARED_SCRATCH.exists()
     runner = bulk.DaskRunner("local:1")
     try:
         address = runner.client.scheduler.address
@@ -64,3 +67,4 @@ def test_a_local_user_cannot_run_code_on_the_kits_own_cluster():
         assert "RAN AS" not in said and said.startswith("refused:"), f"{target}: {said}"
     assert address.startswith("tls://127.0.0.1:") and all(worker.startswith("tls://127.0.0.1:") for worker in workers)
     assert not runner.folder.exists()  # the certificates and the workers' scratch space go with the cluster
+    assert SHARED_SCRATCH.exists() == scratch_before

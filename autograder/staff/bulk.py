@@ -389,17 +389,19 @@ class DaskRunner:
     127.0.0.1, with a throwaway certificate only this run holds)."""
 
     def __init__(self, scheduler: str, ca_file: Path | None = None, certificate: Path | None = None, key: Path | None = None):
+        import dask
         from dask.distributed import Client, LocalCluster
 
         self.cluster, self.scheduler, self.pending = None, scheduler, {}
-        self.folder = Path(tempfile.mkdtemp(prefix="rnnkit-dask-"))  # certificates and the workers' scratch space
+        self.folder = Path(tempfile.mkdtemp(prefix="rnnkit-dask-"))  # certificates and the scratch space, root's alone
+        self.scratch = dask.config.set({"temporary-directory": str(self.folder)})  # not /tmp/dask-scratch-space
         try:
             if scheduler.startswith("local:"):
                 security = temporary_security(self.folder)
                 # memory_limit=0: the judge's memory is its own subprocesses', which the sandbox limits; the worker's is small
                 self.cluster = LocalCluster(n_workers=int(scheduler.split(":", 1)[1]), threads_per_worker=1, processes=True,
                                             memory_limit=0, dashboard_address=None, host="127.0.0.1", protocol="tls://",
-                                            security=security, local_directory=str(self.folder / "scratch"))
+                                            security=security, local_directory=str(self.folder))
                 self.client = Client(self.cluster, security=security)
             elif scheduler.startswith("tls://"):
                 security = given_security(ca_file, certificate, key)
@@ -448,6 +450,7 @@ class DaskRunner:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        self.scratch.__exit__(None, None, None)
         remove_tree(self.folder)
 
 
