@@ -2,7 +2,7 @@
 #   make stencil solution   author -> handout     (assignment/ -> stencil/, solution/)
 #   make autograder         build the Gradescope zip (dist/autograder.zip); TIMEOUT=… if not Gradescope's 600 s
 #   make grade SUBMISSION=… RESULTS=…   grade one submission exactly as Gradescope would
-#   make grade-export EXPORT=… OUT=…     grade a Gradescope export; WORKERS=, THRESHOLD=, SCHEDULER= (tcp://… or local:N)
+#   make grade-export EXPORT=… OUT=…     grade a Gradescope export; WORKERS=, THRESHOLD=, SCHEDULER= (local:N or tls://… with TLS_*)
 #   make review OUT=… KNOWN=…            rank OUT's submissions against known AI-generated solutions; ROSTER=… BY=<column>
 #   make gradebook OUT=… DUE=…           OUT's grades as Gradescope and Canvas upload CSVs; ASSIGNMENT=, CANVAS_ID=, PARTS=1
 #   make test               this project's own tests
@@ -50,17 +50,29 @@ stencil solution handout: $(STAMP)
 	$(PY) -m assignment.build
 	$(PY) -m autograder.package.export_checker
 
-autograder: $(STAMP)
-	$(PY) -m autograder.package.build_zip --out dist/autograder.zip $(if $(TIMEOUT),--timeout $(TIMEOUT))
+# The zip is rebuilt only when what goes into it changed: the engine and its packaging, the reference, the data,
+# the configuration, the environment, or TIMEOUT (kept in dist/.timeout). `make -B autograder` forces a rebuild.
+ZIP := dist/autograder.zip
+ZIP_INPUTS := $(shell find autograder solution stencil/data -type f -not -path '*/__pycache__/*' -not -path 'autograder/staff/*' \
+	-not -name '*.pyc' -not -path solution/expected.json 2>/dev/null)
+$(shell mkdir -p dist && { [ -e dist/.timeout ] || { echo > dist/.timeout && touch -d @0 dist/.timeout; }; } \
+	&& { [ "$$(cat dist/.timeout)" = "$(TIMEOUT)" ] || echo "$(TIMEOUT)" > dist/.timeout; })
+.DELETE_ON_ERROR:
+
+autograder: $(ZIP)
+
+$(ZIP): $(STAMP) $(ZIP_INPUTS) dist/.timeout
+	$(PY) -m autograder.package.build_zip --out $(ZIP) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 grade: autograder
 	@test -n "$(SUBMISSION)" || { echo "usage: make grade SUBMISSION=<notebook, .py or folder> RESULTS=<results.json>"; exit 2; }
 	$(PY) -m autograder.package.local_grade --zip dist/autograder.zip --submission "$(SUBMISSION)" --results "$(RESULTS)"
 
 grade-export: autograder
-	@test -n "$(EXPORT)" -a -n "$(OUT)" || { echo "usage: make grade-export EXPORT=<export .zip or folder> OUT=<folder> [WORKERS=n] [THRESHOLD=x] [SCHEDULER=tcp://host:port|local:n]"; exit 2; }
+	@test -n "$(EXPORT)" -a -n "$(OUT)" || { echo "usage: make grade-export EXPORT=<export .zip or folder> OUT=<folder> [WORKERS=n] [THRESHOLD=x] [SCHEDULER=local:n|tls://host:port TLS_CA=… TLS_CERT=… TLS_KEY=…]"; exit 2; }
 	$(PY) -m autograder.staff.grade_export --export "$(EXPORT)" --out "$(OUT)" $(if $(WORKERS),--workers $(WORKERS)) \
-		$(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
+		$(if $(THRESHOLD),--threshold $(THRESHOLD)) $(if $(SCHEDULER),--scheduler "$(SCHEDULER)") \
+		$(if $(TLS_CA),--tls-ca-file "$(TLS_CA)") $(if $(TLS_CERT),--tls-cert "$(TLS_CERT)") $(if $(TLS_KEY),--tls-key "$(TLS_KEY)")
 
 # Both read what grade-export wrote in OUT and grade nothing: no zip to build.
 review: $(STAMP)
