@@ -762,7 +762,7 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
             run.uid = ids[0] if ids else None
             _read_results(out_dir, run, ids, expect)  # a child stopped late keeps the answers it saved before
             return run
-        except BaseException:  # the judge told to stop (SIGTERM) mid-run: its child ends before the cleanup below
+        except BaseException:  # the judge told to stop (KeyboardInterrupt) mid-run: its child ends before the cleanup below
             if supervision is not None and supervision.process is not None:
                 supervision.end_everything(supervision.process)
             raise

@@ -6,17 +6,21 @@ Gradings here are copies of the stencil (every test fails fast) and unreadable f
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from autograder.sandbox import child_python
 from autograder.staff import bulk
-from conftest import REPO
+from conftest import REPO, STENCIL_NOTEBOOK, SUBMISSIONS, ZIP
 
 NOBODY = 65534
 SHARED_SCRATCH = Path(tempfile.gettempdir()) / "dask-scratch-space"  # Dask's default: shared, and left behind
@@ -68,3 +72,112 @@ def test_a_local_user_cannot_run_code_on_the_kits_own_cluster():
     assert address.startswith("tls://127.0.0.1:") and all(worker.startswith("tls://127.0.0.1:") for worker in workers)
     assert not runner.folder.exists()  # the certificates and the workers' scratch space go with the cluster
     assert SHARED_SCRATCH.exists() == scratch_before
+
+
+# ---------------------------------------------------------------- exports of cheap submissions
+
+def stencil_export(folder: Path, copies: int, unreadable: int = 0) -> Path:
+    """A folder export: `copies` of the stencil notebook (every test fails fast), `unreadable` garbage notebooks."""
+    export = folder / "export"
+    for index in range(copies + unreadable):
+        target = export / f"submission_{101 + index}"
+        target.mkdir(parents=True)
+        content = STENCIL_NOTEBOOK.read_bytes() if index < copies else b"\x89PNG\r\n\x1a\n not a notebook \xff"
+        (target / "language_model.ipynb").write_bytes(content)
+    return export
+
+
+def grade_export_command(export: Path, out: Path, *options: str) -> list[str]:
+    return [sys.executable, "-m", "autograder.staff.grade_export", "--export", str(export), "--out", str(out), *options]
+
+
+def run_grade_export(export: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(grade_export_command(export, out, *options), cwd=REPO, capture_output=True, text=True, timeout=900)
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Every process (any user's) whose command line mentions `text`: a judge, or its child, under a run's roots."""
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline", "username"]):
+        if any(text in part for part in process.info["cmdline"] or []):
+            found.append(f"{process.info['pid']} ({process.info['username']}): {' '.join(process.info['cmdline'])[:200]}")
+    return found
+
+
+def roots_of(pid: int) -> list[Path]:
+    return sorted(Path(tempfile.gettempdir()).glob(f"{bulk.ROOT_PREFIX}{pid}-*"))
+
+
+def wait_for(condition, what: str, backstop: float = 600):
+    """Poll until `condition()` holds; the backstop only keeps a broken run from hanging the suite."""
+    deadline = time.monotonic() + backstop
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.2)
+    return value
+
+
+def test_one_ctrl_c_stops_the_run_and_keeps_what_finished(tmp_path):
+    export, out = stencil_export(tmp_path, copies=4), tmp_path / "out"
+    run = subprocess.Popen(grade_export_command(export, out, "--workers", "1"), cwd=REPO, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: (out / "endings.json").exists(), "a first result")
+        wait_for(lambda: processes_mentioning(f"{bulk.ROOT_PREFIX}{run.pid}-"), "the next judge starting")
+        run.send_signal(signal.SIGINT)  # as a terminal's Ctrl-C reaches the command (the judges have sessions of their own)
+        printed, complaints = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    kept = json.loads((out / "endings.json").read_text())
+    assert run.returncode == 130, complaints
+    assert 1 <= len(kept) < 4 and sorted(path.stem for path in (out / "results").glob("*.json")) == sorted(kept)
+    assert f"interrupted: {len(kept)} graded in this run, {len(kept)} of 4 results kept in {out}" in complaints
+    assert "1 running grading(s) stopped" in complaints and "Run the same command again" in complaints
+    assert "Traceback" not in complaints and not (out / "grades.csv").exists()
+    assert processes_mentioning(f"{bulk.ROOT_PREFIX}{run.pid}-") == []  # no judge, no child of a sandbox user
+    assert roots_of(run.pid) == []
+    resumed = run_grade_export(export, out, "--workers", "1")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(kept)} submission(s) already graded in {out}, {4 - len(kept)} left" in resumed.stdout
+    assert len(json.loads((out / "endings.json").read_text())) == 4
+
+
+def hanging_submission(folder: Path, mark: str) -> Path:
+    """A notebook that, once loaded, leaves a helper in a session of its own and then sleeps: its judge would wait
+    for the wall-time limit of every part, minutes. (Assignments: the reader keeps only definitions and assignments.)"""
+    text = (SUBMISSIONS / "hostile" / "exit_at_import.py").read_text().replace("EXIT_CODE = os._exit(0)", f"""
+import subprocess, sys, time
+HELPER = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(900)", "{mark}"], start_new_session=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+HANG = [time.sleep(1) for _ in iter(int, 1)]
+""")
+    (folder / "submission").mkdir()
+    (folder / "submission" / "language_model.py").write_text(text)
+    return folder / "submission"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root the judge's child runs as a sandbox user, whom only the judge may end")
+def test_a_judge_whose_worker_is_killed_ends_with_its_child_and_its_root_goes(tmp_path):
+    helper = f"rnnkit-bulk-test-helper-{os.getpid()}"
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(ZIP), str(hanging_submission(tmp_path, helper))], cwd=REPO)
+    try:
+        wait_for(lambda: processes_mentioning(helper), "the submission's helper starting")
+    finally:
+        worker.kill()  # as a Dask worker killed outright: nothing of it runs any more
+        worker.wait()
+    marker = f"{bulk.ROOT_PREFIX}{worker.pid}-"
+    wait_for(lambda: processes_mentioning(marker) + processes_mentioning(helper) == [],
+             "the judge, its child and the child's helper ending", backstop=60)  # left alone they would run for minutes
+    bulk.remove_abandoned_roots()  # what the next grading on this machine does first
+    assert roots_of(worker.pid) == []
+
+
+WORKER = """
+import sys
+from pathlib import Path
+from autograder.staff import bulk
+manifest, timeout = bulk.bundle_facts(Path(sys.argv[1]))
+bulk.grade_submission(Path(sys.argv[1]), Path(sys.argv[2]), manifest, timeout)
+"""

@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -176,12 +177,21 @@ def grade(root: Path, tags: set[str] | None = None) -> dict:
     return results
 
 
+def _stop(signum, frame):
+    """Told to stop (a bulk run interrupted, its worker gone): unwind, so the sandbox ends the child and removes its
+    files. KeyboardInterrupt, because pytest (the tests run in this process) ends its session on it, where a
+    SystemExit would fail only the test at hand and go on to the next."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second signal must not cut the cleanup short
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("/autograder"), help="folder laid out like /autograder")
     parser.add_argument("--tags", help="grade only these parts, comma-separated (for this project's own tests)")
     args = parser.parse_args(argv)
     sandbox.become_subreaper()
+    signal.signal(signal.SIGTERM, _stop)
     results = grade(args.root, set(args.tags.split(",")) if args.tags else None)
     total = sum(test["max_score"] for test in results["tests"])
     print(f"score {results['score']:g} / {total:g}")

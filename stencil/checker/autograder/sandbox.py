@@ -754,12 +754,18 @@ def run_child(job: dict, arrays: dict, limits: Limits, *, workspace: Path | None
             check_reachable(Path(workspace or tempfile.gettempdir()))
         workdir = Path(tempfile.mkdtemp(prefix="child-", dir=workspace))
         cgroup = _Cgroup.create(limits.memory_mb, limits.threads)
+        supervision = None
         try:
             out_dir = _lay_out(workdir, job, arrays, files or {}, ids)
-            run = _Supervision(workdir, out_dir, limits, ids, cgroup, stages or []).run()
+            supervision = _Supervision(workdir, out_dir, limits, ids, cgroup, stages or [])
+            run = supervision.run()
             run.uid = ids[0] if ids else None
             _read_results(out_dir, run, ids, expect)  # a child stopped late keeps the answers it saved before
             return run
+        except BaseException:  # the judge told to stop (KeyboardInterrupt) mid-run: its child ends before the cleanup below
+            if supervision is not None and supervision.process is not None:
+                supervision.end_everything(supervision.process)
+            raise
         finally:
             if ids is not None:
                 _remove_files_of(ids[0])
@@ -782,6 +788,7 @@ class _Supervision:
                                    cpu_guard=cgroup and cgroup.guard("cpuacct") or _ProcessMeter.name,
                                    cpu_quota=float(limits.threads) if cgroup and cgroup.guard("cpu") else None)
         self.ignored_progress: set = set()
+        self.process = None
 
     def members(self) -> list[int]:
         """Every live process of the child: by its user id as root, else the judge's descendants (it reaps orphans)."""
@@ -844,6 +851,7 @@ class _Supervision:
             cwd=self.out_dir, env=_child_environment(self.out_dir, limits), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=_prepare_child(limits, self.ids, self.cgroup))
+        self.process = process
         collector = _OutputCollector(process.stdout)
         collector.start()
         run.oom_score_adj = _read_oom_score_adj(process.pid)
