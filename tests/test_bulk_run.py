@@ -6,9 +6,11 @@ Gradings here are copies of the stencil (every test fails fast) and unreadable f
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -181,3 +183,171 @@ from autograder.staff import bulk
 manifest, timeout = bulk.bundle_facts(Path(sys.argv[1]))
 bulk.grade_submission(Path(sys.argv[1]), Path(sys.argv[2]), manifest, timeout)
 """
+
+
+# ---------------------------------------------------------------- a real Dask cluster on 127.0.0.1
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Cluster:
+    """A TLS scheduler and workers on 127.0.0.1, started as the README says (or, for one worker, without the kit)."""
+
+    def __init__(self, folder: Path):
+        bulk.temporary_security(folder)
+        self.folder, self.processes, self.workers = folder, [], {}
+        self.tls = ["--tls-ca-file", str(folder / "cert.pem"), "--tls-cert", str(folder / "cert.pem"),
+                    "--tls-key", str(folder / "key.pem")]
+        self.address = f"tls://127.0.0.1:{free_port()}"
+        self.start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1],
+                                 "--no-dashboard", "--protocol", "tls"], with_kit=True)
+
+    def start(self, name: str, arguments: list[str], with_kit: bool) -> subprocess.Popen:
+        environment = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "PYTEST"))}
+        if with_kit:
+            environment["PYTHONPATH"] = str(REPO)
+        process = subprocess.Popen([str(Path(sys.executable).parent / "dask"), *arguments, *self.tls], cwd=self.folder,
+                                   env=environment, stdout=subprocess.DEVNULL, stderr=open(self.folder / f"{name}.log", "w"))
+        self.processes.append(process)
+        return process
+
+    def add_worker(self, name: str, with_kit: bool) -> None:
+        self.workers[name] = self.start(name, ["worker", self.address, "--nthreads", "1", "--host", "127.0.0.1",
+                                               "--no-nanny", "--no-dashboard", "--name", name,
+                                               "--local-directory", str(self.folder / name)], with_kit)
+
+    def wait_for_workers(self, count: int) -> None:
+        from distributed import Client
+        from distributed.security import Security
+
+        security = Security(tls_ca_file=str(self.folder / "cert.pem"), tls_client_cert=str(self.folder / "cert.pem"),
+                            tls_client_key=str(self.folder / "key.pem"), require_encryption=True)
+        with Client(self.address, security=security, timeout=60) as client:
+            client.wait_for_workers(count, timeout=120)
+            wait_for(lambda: len(client.scheduler_info()["workers"]) == count, f"{count} workers", backstop=120)
+
+    def stop(self, process: subprocess.Popen) -> None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                self.stop(process)
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    folder = tmp_path / "cluster"
+    folder.mkdir(mode=0o700)
+    running = Cluster(folder)
+    yield running
+    running.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the check asks for workers that run as root")
+def test_the_cluster_is_checked_before_grading(cluster, tmp_path):
+    export = stencil_export(tmp_path, copies=0, unreadable=2)
+    cluster.add_worker("with-kit", with_kit=True)
+    cluster.add_worker("without-kit", with_kit=False)
+    cluster.wait_for_workers(2)
+    tls = cluster.tls
+    refused = run_grade_export(export, tmp_path / "refused", "--scheduler", cluster.address, *tls)
+    assert refused.returncode == 2 and "not grading on Dask" in refused.stderr
+    assert "cannot import the kit" in refused.stderr and "PYTHONPATH=" in refused.stderr
+    problems = refused.stderr.split("not grading on Dask: ", 1)[1]
+    assert problems.count("cannot import the kit") == 1 and not (tmp_path / "refused" / "results").exists()
+
+    plain = run_grade_export(export, tmp_path / "plain", "--scheduler", "tcp://" + cluster.address.split("://")[1])
+    assert plain.returncode == 2 and "over TLS" in plain.stderr and "--tls-ca-file" in plain.stderr
+    no_certificate = run_grade_export(export, tmp_path / "plain", "--scheduler", cluster.address)
+    assert no_certificate.returncode == 2 and "no TLS certificate for the client" in no_certificate.stderr
+
+    cluster.stop(cluster.workers["without-kit"])
+    cluster.wait_for_workers(1)
+    graded = run_grade_export(export, tmp_path / "graded", "--scheduler", cluster.address, *tls)
+    assert graded.returncode == 0, graded.stderr
+    assert f"Dask at {cluster.address} (1 worker)" in graded.stdout and "2 unreadable" in graded.stdout
+    assert roots_of(cluster.workers["with-kit"].pid) == []
+
+
+def test_a_run_where_the_kit_failed_on_every_grading_writes_no_diff(tmp_path, monkeypatch, capsys):
+    from autograder.staff import grade_export
+
+    class Failing:  # the kit failing everywhere, as it did on workers that could not import it
+        def describe(self):
+            return "a runner whose every grading fails"
+
+        def run(self, zip_path, submissions, manifest, timeout):
+            for key in submissions:
+                message = "Not graded: its Dask task failed (RuntimeError: Error during deserialization)."
+                yield key, bulk.Grading(bulk.lost_results(manifest, message), bulk.CRASHED, message)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(bulk, "runner_for", lambda *arguments: Failing())
+    export = stencil_export(tmp_path, copies=2)
+    out = tmp_path / "out"
+    (out / "diff.csv").parent.mkdir()
+    (out / "diff.csv").write_text("an old diff\n")
+    with_scores = export / "submission_metadata.yml"
+    with_scores.write_text("submission_101:\n  :submitters: [{':name': Ann, ':sid': s1}]\n  :score: 50.0\n")
+    assert grade_export.main(["--export", str(export), "--out", str(out)]) == 1
+    said = capsys.readouterr()
+    assert "the kit failed on every grading of this run (2" in said.err and "no diff.csv is written" in said.err
+    assert not (out / "diff.csv").exists()
+    monkeypatch.undo()
+
+
+def test_the_threshold_is_kept_in_out_and_a_rerun_says_what_it_grades_again(tmp_path):
+    export, out = stencil_export(tmp_path, copies=0, unreadable=2), tmp_path / "out"
+    assert run_grade_export(export, out, "--workers", "1").returncode == 0
+    results = json.loads((out / "results" / "101.json").read_text())
+    results["extra_data"]["test_perplexity"] = 45.0  # as if a model had been evaluated: what re-scoring reads
+    (out / "results" / "101.json").write_text(json.dumps(results))
+
+    def perplexity_points() -> float:  # the perplexity test (6.2) is all that the unreadable notebook can score
+        rows = {row["submission_id"]: row for row in csv.DictReader(open(out / "grades.csv", newline=""))}
+        return float(rows["101"]["total"])
+
+    def grade(*options: str) -> str:
+        finished = run_grade_export(export, out, *options)
+        assert finished.returncode == 0, finished.stderr
+        assert "0 graded now" in finished.stdout
+        return finished.stdout
+
+    assert "re-scored under threshold 40 (configured: 49)" in grade("--threshold", "40") and perplexity_points() == 0
+    assert json.loads((out / "threshold.json").read_text())["threshold"] == 40
+    kept = grade()
+    assert f"threshold 40 kept in {out / 'threshold.json'} from an earlier run" in kept and perplexity_points() == 0
+    assert "threshold 50 replaces 40" in grade("--threshold", "50") and perplexity_points() > 0
+    assert "threshold back to the configured 49 (replaces 50" in grade("--threshold", "49")
+    assert not (out / "threshold.json").exists() and "re-scored" not in grade()
+
+    endings = json.loads((out / "endings.json").read_text())
+    endings["102"] = {"ending": "crashed", "note": "the judge exited with status 1", "seconds": 1.0}
+    (out / "endings.json").write_text(json.dumps(endings))
+    again = run_grade_export(export, out, "--workers", "1")
+    assert "submission 102: graded again, the kit failed on it before (the judge exited with status 1)" in again.stdout
+    assert "1 graded now" in again.stdout and json.loads((out / "endings.json").read_text())["102"]["ending"] == "unreadable"
+
+
+def test_make_rebuilds_the_zip_only_when_what_goes_into_it_changed():
+    def planned(*arguments: str) -> str:
+        return subprocess.run(["make", "-n", *arguments], cwd=REPO, capture_output=True, text=True, check=True).stdout
+
+    if "build_zip" in planned("autograder"):
+        pytest.skip("dist/autograder.zip is older than what goes into it: run `make autograder` first")
+    assert "build_zip" not in planned("grade-export", "EXPORT=e.zip", "OUT=o")
+    assert "build_zip" not in planned("-W", "autograder/staff/bulk.py", "autograder")  # staff code is not in the zip
+    for changed in ("autograder/config.json", "autograder/grade.py", "solution/language_model.py", "stencil/data/train.txt"):
+        assert "build_zip" in planned("-W", changed, "grade-export", "EXPORT=e.zip", "OUT=o"), changed
