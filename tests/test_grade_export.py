@@ -234,9 +234,11 @@ def test_rescoring_uses_the_tests_own_scoring_with_partial_credit():
 
 def test_make_passes_its_options_through():
     shown = subprocess.run(["make", "-n", "grade-export", "EXPORT=e.zip", "OUT=o", "WORKERS=3", "THRESHOLD=40",
-                            "SCHEDULER=local:2"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+                            "SCHEDULER=tls://h:8786", "TLS_CA=ca.pem", "TLS_CERT=c.pem", "TLS_KEY=k.pem"],
+                           cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert ('-m autograder.staff.grade_export --export "e.zip" --out "o" --workers 3' in shown
-            and '--threshold 40 --scheduler "local:2"' in shown)
+            and '--threshold 40 --scheduler "tls://h:8786"' in shown
+            and '--tls-ca-file "ca.pem" --tls-cert "c.pem" --tls-key "k.pem"' in shown)
 
 
 @pytest.mark.xdist_group("grade-export-dask")

@@ -193,6 +193,15 @@ def _stop_on_sigterm(signum, frame):
 
 
 def main(argv=None) -> int:
+    handlers = {stop: signal.getsignal(stop) for stop in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _main(argv)
+    finally:  # as it was for a caller in this process (the bench, a test)
+        for stop, handler in handlers.items():
+            signal.signal(stop, handler)
+
+
+def _main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--export", type=Path, required=True, help="Gradescope's Export Submissions .zip, or it unzipped")
     parser.add_argument("--out", type=Path, required=True, help="folder for the results; a rerun resumes in it")
