@@ -208,6 +208,7 @@ class Cluster:
 
     def start(self, name: str, arguments: list[str], with_kit: bool) -> subprocess.Popen:
         environment = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "PYTEST"))}
+        environment["DASK_TEMPORARY_DIRECTORY"] = str(self.folder)  # as the README says: not /tmp/dask-scratch-space
         if with_kit:
             environment["PYTHONPATH"] = str(REPO)
         process = subprocess.Popen([str(Path(sys.executable).parent / "dask"), *arguments, *self.tls], cwd=self.folder,
