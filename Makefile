@@ -51,7 +51,8 @@ stencil solution handout: $(STAMP)
 	$(PY) -m autograder.package.export_checker
 
 # The zip is rebuilt only when what goes into it changed: the engine and its packaging, the reference, the data,
-# the configuration, the environment, or TIMEOUT (kept in dist/.timeout). `make -B autograder` forces a rebuild.
+# the configuration, the pins, or TIMEOUT (kept in dist/.timeout). `make -B autograder` forces a rebuild. The
+# environment's stamp is order-only: it lives in /var/lib/rnnkit, shared by every checkout with these pins.
 ZIP := dist/autograder.zip
 ZIP_INPUTS := $(shell find autograder solution stencil/data -type f -not -path '*/__pycache__/*' -not -path 'autograder/staff/*' \
 	-not -name '*.pyc' -not -path solution/expected.json 2>/dev/null)
@@ -61,7 +62,7 @@ $(shell mkdir -p dist && { [ -e dist/.timeout ] || { echo > dist/.timeout && tou
 
 autograder: $(ZIP)
 
-$(ZIP): $(STAMP) $(ZIP_INPUTS) dist/.timeout
+$(ZIP): $(ZIP_INPUTS) requirements-dev.txt dist/.timeout | $(STAMP)
 	$(PY) -m autograder.package.build_zip --out $(ZIP) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 grade: autograder
