@@ -12,7 +12,8 @@ submission's files travel with its task).
 Stopping: a judge told SIGTERM ends its sandboxed child, removes the child's files
 and exits (autograder/grade.py); one that does not within GRACE_SECONDS is killed
 with everything it started. A judge whose worker dies gets that SIGTERM from the
-kernel (PR_SET_PDEATHSIG), and the root it leaves is removed by the next grading here.
+kernel (PR_SET_PDEATHSIG), and the root it leaves is removed by the next grading here
+(and by a Dask run's end).
 """
 
 from __future__ import annotations
@@ -447,6 +448,10 @@ class DaskRunner:
 
     def close(self) -> None:
         if getattr(self, "client", None) is not None:
+            try:  # the roots of judges whose worker was killed during the run, on every machine still in the cluster
+                self.client.run(remove_abandoned_roots, on_error="return")
+            except Exception:  # noqa: BLE001 - a cluster already gone has nothing left to tidy from here
+                pass
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
@@ -460,5 +465,5 @@ def runner_for(scheduler: str | None, workers: int | None, tls: tuple = (None, N
     return LocalRunner(workers or default_workers())
 
 
-__all__ = ["Grading", "grade_submission", "runner_for", "ClusterRefused", "PLAIN_TCP_REFUSED", "default_workers", "bundle_facts", "lost_results",
-           "GRADED", "TIMED_OUT", "CRASHED", "UNREADABLE", "MISSING"]
+__all__ = ["Grading", "grade_submission", "runner_for", "ClusterRefused", "PLAIN_TCP_REFUSED", "default_workers",
+           "bundle_facts", "lost_results", "GRADED", "TIMED_OUT", "CRASHED", "UNREADABLE", "MISSING"]
