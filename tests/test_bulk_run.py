@@ -352,3 +352,22 @@ def test_make_rebuilds_the_zip_only_when_what_goes_into_it_changed():
     assert "build_zip" not in planned("-W", "autograder/staff/bulk.py", "autograder")  # staff code is not in the zip
     for changed in ("autograder/config.json", "autograder/grade.py", "solution/language_model.py", "stencil/data/train.txt"):
         assert "build_zip" in planned("-W", changed, "grade-export", "EXPORT=e.zip", "OUT=o"), changed
+
+
+def test_a_delivered_result_is_released_so_a_lost_worker_cannot_make_it_graded_again(tmp_path):
+    export = stencil_export(tmp_path, copies=0, unreadable=2)
+    manifest, timeout = bulk.bundle_facts(ZIP)
+    runner = bulk.DaskRunner("local:1")
+    try:
+        gradings = runner.run(ZIP, {folder.name: folder for folder in sorted(export.iterdir())}, manifest, timeout)
+        first, grading = next(gradings)
+        assert grading.ending == bulk.UNREADABLE
+
+        def scheduled() -> list[str]:
+            return runner.client.run_on_scheduler(lambda dask_scheduler: [str(key) for key in dask_scheduler.tasks])
+
+        wait_for(lambda: not any(task.startswith(f"grade-{first}-") for task in scheduled()),
+                 "the scheduler forgetting the delivered grading", backstop=60)
+        assert [key for key, _ in gradings] == [({"submission_101", "submission_102"} - {first}).pop()]
+    finally:
+        runner.close()
