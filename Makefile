@@ -51,7 +51,7 @@ stencil solution handout: $(STAMP)
 	$(PY) -m autograder.package.export_checker
 
 # The zip is rebuilt only when what goes into it changed: the engine and its packaging, the reference, the data,
-# the configuration, the pins, or TIMEOUT (kept in dist/.timeout). `make -B autograder` forces a rebuild. The
+# the configuration, the pins, or TIMEOUT (kept in dist/.timeout). `rm dist/autograder.zip` forces a rebuild. The
 # environment's stamp is order-only: it lives in /var/lib/rnnkit, shared by every checkout with these pins.
 ZIP := dist/autograder.zip
 ZIP_INPUTS := $(shell find autograder solution stencil/data -type f -not -path '*/__pycache__/*' -not -path 'autograder/staff/*' \
