@@ -291,7 +291,7 @@ def _main(argv=None) -> int:
     print(f"{len(graded)} submission(s), {len(now)} graded now: " + ", ".join(f"{count} {ending}" for ending, count in sorted(tally.items())))
     print(f"grades written to {out / 'grades.csv'}")
     try:
-        call_report(out, submissions, args.threshold)
+        call_report(out, submissions, threshold)
     except Exception:
         traceback.print_exc()
         print("the class report failed; grades.csv and diff.csv are written", file=sys.stderr)
