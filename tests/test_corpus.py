@@ -1,5 +1,7 @@
 """The data recipe (assignment/corpus.py) and the committed data it produces."""
 
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ from assignment import corpus
 ROOT = Path(__file__).resolve().parent.parent
 STENCIL = ROOT / "stencil" / "data"
 HIDDEN = ROOT / "solution" / "data" / "hidden_test.txt"
+STAFF_SOURCE = ROOT / "solution" / "data" / "SOURCE.txt"  # where the hidden split comes from
 SPLIT_FILES = {"train": STENCIL / "train.txt", "valid": STENCIL / "valid.txt",
                "test": STENCIL / "test.txt", "hidden_test": HIDDEN}
 GENERATED = ["train.txt", "valid.txt", "test.txt", "vocab.txt", "SOURCE.txt"]
@@ -76,6 +79,7 @@ def test_regeneration_reproduces_committed_files(rebuilt):
         assert (out / "stencil" / "data" / name).read_bytes() == (STENCIL / name).read_bytes(), (
             f"stencil/data/{name} differs from a fresh build: run `make data` and commit")
     assert (out / "solution" / "data" / "hidden_test.txt").read_bytes() == HIDDEN.read_bytes()
+    assert (out / "solution" / "data" / "SOURCE.txt").read_bytes() == STAFF_SOURCE.read_bytes()
     assert sorted(p.name for p in (out / "stencil" / "data").iterdir()) == sorted(GENERATED)
 
 
@@ -90,6 +94,48 @@ def test_hidden_split_not_in_stencil():
     # ("yahweh spoke to moses, saying,") recur verbatim elsewhere in the Bible.
     assert len(shared) < 0.05 * len(hidden)
     assert all(len(line.split()) <= 12 for line in shared), shared
+
+
+def public_span():
+    """The verses the students' SOURCE.txt says the public splits were read from (indices into web_verses)."""
+    _, refs = corpus.web_verses()
+    text = (STENCIL / "SOURCE.txt").read_text(encoding="utf-8")
+    first, last = re.search(r"^Lines used: (.+?) to (.+?) \(", text, re.M).groups()
+    return refs.index(first), refs.index(last)
+
+
+@default_only
+def test_students_source_does_not_lead_to_the_hidden_split():
+    """Knowing the public recipe must not give the hidden lines: they are none of the verses the
+    students' SOURCE.txt names, and that file says nothing about the hidden split."""
+    student_text = (STENCIL / "SOURCE.txt").read_text(encoding="utf-8")
+    assert "hidden" not in student_text.lower()
+    verses, _ = corpus.web_verses()
+    first, last = public_span()
+    vocab = set(corpus.load_vocab(STENCIL / "vocab.txt"))
+
+    def as_line(verse):
+        return " ".join(t if t in vocab else "<unk>" for t in corpus.tokenize(verse))
+
+    inside = {as_line(v) for v in verses[first:last + 1]}
+    after = {as_line(v) for v in verses[last + 1:]}
+    hidden = lines_of(HIDDEN)
+    assert all(line in after for line in hidden), "every hidden line is a verse after the public span"
+    # Formulaic verses recur; a hidden line that also occurs inside the span must be one of those.
+    shared = [line for line in hidden if line in inside]
+    assert len(shared) < 0.05 * len(hidden) and all(len(line.split()) <= 12 for line in shared), shared
+    assert "Staff side only" in STAFF_SOURCE.read_text(encoding="utf-8")
+
+
+@default_only
+def test_hidden_split_reads_like_the_public_test_split(rebuilt):
+    """Drawn from other books, the hidden split still has the public test split's <unk> rate and
+    close to its unigram perplexity, so a model is judged on text of the same difficulty to read."""
+    _, summary = rebuilt
+    splits, unigram = summary["splits"], summary["unigram_ppl"]
+    assert splits["hidden_test"]["unk_rate"] <= splits["test"]["unk_rate"]
+    assert splits["hidden_test"]["unk_rate"] > 0.8 * splits["test"]["unk_rate"]
+    assert abs(math.log(unigram["hidden_test"] / unigram["test"])) < math.log(1.1)
 
 
 def test_committed_format():
@@ -161,6 +207,8 @@ def test_text_option_on_a_small_file(tmp_path, capsys):
     out = tmp_path / "out"
     corpus.main(["--text", str(src), "--out", str(out), "--vocab-size", "12"])
     assert "hidden_test" in capsys.readouterr().out
+    assert "hidden" not in (out / "stencil" / "data" / "SOURCE.txt").read_text(encoding="utf-8")
+    assert "hidden split" in (out / "solution" / "data" / "SOURCE.txt").read_text(encoding="utf-8")
     files = {name: out / "stencil" / "data" / f"{name}.txt" for name in ("train", "valid", "test")}
     files["hidden_test"] = out / "solution" / "data" / "hidden_test.txt"
     vocab = check_format(files, out / "stencil" / "data" / "vocab.txt")
@@ -199,7 +247,9 @@ def test_splits_option_carves_hidden_from_test(tmp_path, capsys):
     assert lines_of(files["train"]) == lines[:300]  # whole, in order, nothing unknown
     test, hidden = lines_of(files["test"]), lines_of(files["hidden_test"])
     assert test and hidden and sorted(test + hidden) == sorted(lines[340:])
-    assert "carved" in (data / "SOURCE.txt").read_text(encoding="utf-8")
+    # The students learn nothing about the hidden split; the staff side learns where it came from.
+    assert "hidden" not in (data / "SOURCE.txt").read_text(encoding="utf-8")
+    assert "carved" in (out / "solution" / "data" / "SOURCE.txt").read_text(encoding="utf-8")
 
 
 def test_interleave_covers_and_balances():
