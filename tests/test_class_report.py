@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import STENCIL_NOTEBOOK, SUBMISSIONS, grade_submission
+from conftest import REPO, STENCIL_NOTEBOOK, SUBMISSIONS, grade_submission
 
 from autograder.staff import similarity
 from autograder.staff.diagnoses import diagnosed
