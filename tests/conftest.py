@@ -6,6 +6,7 @@ zip that `make autograder` built) and returns the parsed results.json.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -15,7 +16,21 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 ZIP = REPO / "dist" / "autograder.zip"
-SUBMISSIONS = REPO / "tests" / "submissions"
+
+
+def _load_zoo():
+    """tests/submissions/zoo.py, loaded once by path (tests/ is no package)."""
+    name = "submission_zoo"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "submissions" / "zoo.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the class is created
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+zoo = _load_zoo()
+SUBMISSIONS = zoo.laid_out()  # the zoo as graded: each overlay laid over the current reference solution
 REFERENCE_NOTEBOOK = REPO / "solution" / "language_model.ipynb"
 STENCIL_NOTEBOOK = REPO / "stencil" / "language_model.ipynb"
 

@@ -38,15 +38,17 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.submissions import zoo  # the bug is laid over the current reference, as the suite grades it
+
 REPO = Path(__file__).resolve().parents[1]
 CACHE = Path("/var/cache/rnnkit")
 COMMAND = "make gradescope-check"
 
 # Each submission, and the score it must get.
 EXPECTED = [
-    ("reference", "solution/language_model.ipynb", 100),
-    ("stencil", "stencil/language_model.ipynb", 0),
-    ("bug: lstm_input_forget_swapped", "tests/submissions/bugs/lstm_input_forget_swapped.py", 75),  # loses the LSTM's 25
+    ("reference", REPO / "solution" / "language_model.ipynb", 100),
+    ("stencil", REPO / "stencil" / "language_model.ipynb", 0),
+    ("bug: lstm_input_forget_swapped", zoo.laid_out() / "bugs" / "lstm_input_forget_swapped.py", 75),  # loses the LSTM's 25
 ]
 
 # Gradescope's default container.
@@ -665,7 +667,7 @@ def main(argv=None) -> int:
         f"{'judge':>8}{'refaults':>10}{'OOM':>5}   children")
     gradings = []
     for name, path, expected in EXPECTED:
-        gradings.append(grade(image, zip_bytes, name, REPO / path, expected, timeout_s, logs))
+        gradings.append(grade(image, zip_bytes, name, path, expected, timeout_s, logs))
         print_row(gradings[-1])
     cgroup_version = 2 if v2_mount() else 1
     log(f"\ncg MB: the container's peak (memory.{'peak' if cgroup_version == 2 else 'max_usage_in_bytes'}, "

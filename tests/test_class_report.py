@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import STENCIL_NOTEBOOK, SUBMISSIONS, grade_submission
+from conftest import REPO, STENCIL_NOTEBOOK, SUBMISSIONS, grade_submission
 
 from autograder.staff import similarity
 from autograder.staff.diagnoses import diagnosed
@@ -301,7 +301,7 @@ def test_hostile_text_is_shown_as_text(report):
 
 def test_similarity_sees_through_renaming_and_not_through_a_rewrite():
     stencil = similarity.Stencil(STENCIL_NOTEBOOK)
-    reference = (SUBMISSIONS.parents[1] / "solution" / "language_model.py").read_text()
+    reference = (REPO / "solution" / "language_model.py").read_text()
     own_names = sorted(similarity.names_in(reference) - stencil.names)
     assert len(own_names) >= 2
     renamed = reference

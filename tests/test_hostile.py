@@ -12,7 +12,6 @@ processes and leave daemons in your session.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import stat
@@ -24,20 +23,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import REPO, ZIP
+from conftest import REPO, SUBMISSIONS, ZIP, zoo
 
 
-def _load_zoo():
-    name = "submission_zoo"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "submissions" / "zoo.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-zoo = _load_zoo()
 ALL_ENTRIES = [entry for kind in zoo.KINDS for entry in zoo.entries(kind)]
 LANES = zoo.lanes(ALL_ENTRIES)  # every hostile file is in the same lane: never two at once
 HOSTILE = [entry for entry in ALL_ENTRIES if entry.kind == "hostile"]
@@ -300,7 +288,7 @@ def test_an_attack_on_reading_the_submission_costs_only_the_submission(attack, g
 def test_files_planted_above_the_grading_root_are_never_read(grade, tests_in_zip):
     """plant_pytest_config.py leaves a pytest.ini and a plugin in every writable folder above its root; the
     next grading, of the stencil, must still score 0 (the kit's pytest reads only its own -c configuration)."""
-    planted = grade(zoo.HERE / "hostile" / "plant_pytest_config.py", tags={"windows"})
+    planted = grade(SUBMISSIONS / "hostile" / "plant_pytest_config.py", tags={"windows"})
     assert containment_problems(planted) == []
     stencil = grade(REPO / "stencil" / "language_model.ipynb", tags={"windows"})
     assert stencil["score"] == 0

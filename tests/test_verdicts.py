@@ -10,25 +10,13 @@ training) only for submissions whose expected failures include it or whose `trai
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ZIP
+from conftest import ZIP, zoo
 
 
-def _load_zoo():
-    name = "submission_zoo"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "submissions" / "zoo.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is created
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-zoo = _load_zoo()
 ALL_ENTRIES = [entry for kind in zoo.KINDS for entry in zoo.entries(kind)]
 LANES = zoo.lanes(ALL_ENTRIES)  # two xdist groups of about equal grading time (CI runs 2 workers)
 

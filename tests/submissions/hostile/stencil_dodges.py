@@ -4,6 +4,7 @@ expect-fail: windows rnn lstm lm perplexity train
 hostile: the stencil's code (every TODO still raises NotImplementedError) with four one-line dodges: make_windows returns two (1, 1) int64 zero arrays (old test 1.5 checks only types and dtype: 1 point), LanguageModel.call returns zero logits tiled over the window, the same whatever the tokens (old causality test 4.4: 5 points), train returns [1.0] * epochs (old 6.1: 2 points) and HPARAMS window_sz = 10**6 (old 6.2: 18 points, the hidden split has zero windows); old total 26/100; a test must give points only for the behaviour it names, so a fixed grader gives 0
 graded-parts: windows rnn lstm lm perplexity train
 expect-score: 0
+whole: the stencil's own code (every TODO still raises) with four dodges, graded as uploaded
 """
 
 import time
