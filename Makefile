@@ -6,6 +6,7 @@
 #   make review OUT=… KNOWN=…            rank OUT's submissions against known AI-generated solutions; ROSTER=… BY=<column>
 #   make gradebook OUT=… DUE=…           OUT's grades as Gradescope and Canvas upload CSVs; ASSIGNMENT=, CANVAS_ID=, PARTS=1
 #   make test               this project's own tests
+#   make test-quick         the checks an author needs after an edit: handout, oracle, each part's cases, package
 #   make gradescope-check   grade three submissions on Gradescope's Ubuntu 22.04 image and limits (needs root)
 #   make calibrate          train the reference over seeds to set the perplexity threshold
 #   make long-range         check the handout's long-range demo (part 7) with the reference over SEEDS seeds
@@ -33,10 +34,10 @@ SUBMISSION ?=
 RESULTS ?= results.json
 SEEDS ?= 5
 
-.PHONY: help venv data stencil solution handout autograder browser grade grade-export review gradebook test gradescope-check calibrate long-range walkthrough clean
+.PHONY: help venv data stencil solution handout autograder browser grade grade-export review gradebook test test-quick gradescope-check calibrate long-range walkthrough clean
 
 help:
-	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
 
 $(STAMP): requirements-dev.txt autograder/requirements.txt
 	$(BASE_PYTHON) autograder/package/environment.py --venv $(VENV) --requirements requirements-dev.txt
@@ -87,6 +88,9 @@ gradebook: $(STAMP)
 
 test: autograder browser
 	$(PY) -m pytest tests -n 2 --dist loadgroup
+
+test-quick: autograder
+	$(PY) -m pytest tests -n 2 --dist loadgroup -m quick
 
 # The class report's test renders it in a real browser, Debian's chromium, installed here as root;
 # where it cannot be installed, tests/test_class_report.py skips its browser checks and says why.

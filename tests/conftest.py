@@ -92,3 +92,7 @@ def by_tag(results: dict) -> dict[str, tuple[float, float]]:
         score[0] += test["score"]
         score[1] += test["max_score"]
     return {tag: (score, top) for tag, (score, top) in parts.items()}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "quick: what an author runs after an edit (make test-quick, a few minutes)")

@@ -2,12 +2,13 @@
 
 import json
 import re
+import zipfile
 
 import jsonschema
 import pytest
 
 from autograder.results import VALIDATOR
-from conftest import REFERENCE_NOTEBOOK, STENCIL_NOTEBOOK, by_tag
+from conftest import REFERENCE_NOTEBOOK, STENCIL_NOTEBOOK, ZIP, by_tag
 
 PARTS = {"windows", "rnn", "lstm", "lm", "perplexity", "train"}
 
@@ -40,6 +41,17 @@ def test_the_reference_notebook_gets_full_marks_every_time(grade):
     assert second["leaderboard"] == first["leaderboard"] and second["output"] == first["output"]
 
 
+@pytest.mark.quick
+def test_the_reference_passes_every_visible_and_hidden_case_of_the_tensor_parts(grade):
+    """What an author checks after an edit, without a training run: the recorded answers still fit the reference."""
+    with zipfile.ZipFile(ZIP) as archive:
+        tensor_parts = {test["tags"][0] for test in json.loads(archive.read("expected/tests.json"))} - {"train"}
+    results = grade(REFERENCE_NOTEBOOK, tags=tensor_parts)
+    failed = {test["number"]: test["output"][:300] for test in results["tests"] if test["status"] != "passed"}
+    assert not failed and {test["tags"][0] for test in results["tests"]} == tensor_parts
+
+
+@pytest.mark.quick
 def test_the_stencil_as_shipped_gets_zero_with_every_test_listed(grade):
     results = grade(STENCIL_NOTEBOOK)
     every_test_listed(results)
@@ -55,6 +67,7 @@ def test_the_stencil_as_shipped_gets_zero_with_every_test_listed(grade):
     (b'{"cells": [ {"cell_type": "code", "source": "x = 1"', "not valid JSON"),
     (b"def make_windows(ids, window_sz:\n    return ids\n", "defines nothing we can grade"),
 ])
+@pytest.mark.quick
 def test_an_ungradable_submission_still_lists_every_test_with_the_reason(grade, tmp_path, content, says):
     folder = tmp_path / "upload"
     folder.mkdir()
@@ -67,6 +80,7 @@ def test_an_ungradable_submission_still_lists_every_test_with_the_reason(grade, 
     assert all(says in test["output"] for test in results["tests"])
 
 
+@pytest.mark.quick
 def test_a_results_file_of_the_wrong_shape_is_rejected_by_the_schema():
     good = {"execution_time": 1.5, "output": "", "tests": [
         {"name": "n", "number": "1.1", "score": 1, "max_score": 1, "status": "passed", "output": "", "tags": ["rnn"],
@@ -86,6 +100,7 @@ def test_a_results_file_of_the_wrong_shape_is_rejected_by_the_schema():
             VALIDATOR.validate(broken)
 
 
+@pytest.mark.quick
 def test_points_are_split_across_the_contract_parts(grade):
     results = grade(STENCIL_NOTEBOOK, tags={"windows"})
     assert by_tag(results) == {"windows": (0.0, 10.0)}

@@ -35,6 +35,7 @@ def check(notebook, *parts):
                           capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.quick
 @pytest.mark.xdist_group("checker")
 def test_the_checker_passes_the_reference_on_the_visible_tests():
     finished = check(REFERENCE_NOTEBOOK, "windows", "rnn", "lstm", "lm", "perplexity")
@@ -42,6 +43,7 @@ def test_the_checker_passes_the_reference_on_the_visible_tests():
     assert "7 of 7 visible tests pass" in finished.stdout
 
 
+@pytest.mark.quick
 @pytest.mark.xdist_group("checker")
 def test_the_checker_tells_a_student_which_todo_is_left():
     finished = check(STENCIL_NOTEBOOK, "windows")

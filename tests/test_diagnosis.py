@@ -13,6 +13,8 @@ from autograder.grade import run_tests
 from autograder.results import SCHEMA, VALIDATOR, assemble
 from conftest import REPO
 
+pytestmark = pytest.mark.quick  # make test-quick: the mistakes' labels
+
 LABEL = re.compile(SCHEMA["$defs"]["test"]["properties"]["extra_data"]["properties"]["diagnosis"]["pattern"])
 
 

@@ -54,6 +54,7 @@ def code_cells(path):
     return [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
 
 
+@pytest.mark.quick
 def test_regenerating_gives_the_committed_files(tmp_path):
     written = build(tmp_path)
     assert [path.relative_to(tmp_path) for path in written] == [path.relative_to(REPO) for path in GENERATED]
@@ -61,6 +62,7 @@ def test_regenerating_gives_the_committed_files(tmp_path):
         assert fresh.read_bytes() == committed.read_bytes(), f"{committed.relative_to(REPO)} is stale: run `make stencil` and commit"
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("path", [STENCIL, SOLUTION], ids=["stencil", "solution"])
 def test_notebooks_are_valid_and_clean(path):
     notebook = nbformat.read(path, as_version=4)
@@ -77,6 +79,7 @@ def test_notebooks_are_valid_and_clean(path):
     assert check_cells == [f'check("{part}")' for part in CHECKS]
 
 
+@pytest.mark.quick
 def test_todos_are_numbered_in_notebook_order():
     assert [(todo.number, todo.name) for todo in split_source().todos] == TODOS
     stencil = STENCIL.read_text(encoding="utf-8")
@@ -84,6 +87,7 @@ def test_todos_are_numbered_in_notebook_order():
         assert f"TODO {number}: {name} — " in stencil
 
 
+@pytest.mark.quick
 def test_the_stencil_hides_the_solution():
     def lines(path):
         return Counter(line.strip() for source in code_cells(path) for line in source.splitlines())
@@ -135,12 +139,14 @@ def call_todo(namespace, name):
     raise AssertionError(f"no call for {name}")
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("number, name", TODOS, ids=[name for _, name in TODOS])
 def test_each_stub_raises_naming_its_todo(stencil_namespace, number, name):
     with pytest.raises(NotImplementedError, match=re.escape(f"TODO {number}: {name} — ")):
         call_todo(stencil_namespace, name)
 
 
+@pytest.mark.quick
 def test_the_stencil_asks_for_every_hparams_key():
     (cell,) = [source for source in code_cells(STENCIL) if "HPARAMS = {" in source]
     keys = set(re.findall(r'^\s*"(\w+)": \.\.\.,', cell, flags=re.M))
@@ -161,6 +167,7 @@ def require_data():
     assert not missing, f"stencil/data/ lacks {missing}: run `make data`"
 
 
+@pytest.mark.quick
 @pytest.mark.xdist_group("notebook")
 def test_the_stencil_stops_at_the_first_todo(monkeypatch):
     from nbclient.exceptions import CellExecutionError
@@ -220,6 +227,7 @@ def test_the_reference_module_imports_without_side_effects(tmp_path):
     assert list(tmp_path.iterdir()) == [], "importing the reference wrote files"
 
 
+@pytest.mark.quick
 def test_the_reference_module_is_only_the_contract():
     tree = ast.parse(MODULE.read_text(encoding="utf-8"))
     names = {}

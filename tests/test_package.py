@@ -4,7 +4,11 @@ import json
 import subprocess
 import zipfile
 
+import pytest
+
 from conftest import REPO, ZIP
+
+pytestmark = pytest.mark.quick  # make test-quick: the zip's layout
 
 
 def test_the_zip_has_setup_and_run_autograder_at_its_root_and_no_reference():
