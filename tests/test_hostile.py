@@ -188,11 +188,17 @@ def test_hostile_submission_is_contained(entry, grade, tests_in_zip, tmp_path):
     if failure is not None:
         raise AssertionError(f"{entry.id}: grading it failed: {failure}\n  " + "\n  ".join(problems)) from failure
     problems += zoo.structure_problems(results, tests, graded, results_schema)
-    problems += zoo.verdict_problems(entry, results, graded)
     problems += containment_problems(results)
     if FORGED_MARK in json.dumps(results):
         problems.append("results.json contains the submission's forged results")
+    verdict = zoo.verdict_problems(entry, results, graded)
+    if not entry.known_gap:
+        problems += verdict
     assert not problems, f"{entry.id}: {entry.hostile}\n  " + "\n  ".join(problems)
+    if entry.known_gap:  # a strict xfail of the verdict alone: containment and results.json stay asserted
+        if not verdict:
+            pytest.fail(f"{entry.id}: the known gap is closed, remove its known-gap line: {entry.known_gap}")
+        pytest.xfail(f"known gap: {entry.known_gap} ({'; '.join(verdict)[:300]})")
 
 
 def test_every_hostile_file_says_what_it_does():
