@@ -20,6 +20,7 @@ import importlib.util
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
@@ -190,9 +191,33 @@ def _report(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _checker_failed(finished) -> str:
-    return ("**The checker could not run.** " + FIX + "What the checker printed:\n\n```\n"
-            + (finished.stderr or finished.stdout)[-2000:] + "\n```")
+def _closed_folders() -> list:
+    """The folders above this Python that other users cannot pass through (mode without o+x)."""
+    places = {Path(sys.executable).resolve(), Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    return sorted({str(folder) for place in places for folder in place.parents
+                   if folder.exists() and not folder.stat().st_mode & stat.S_IXOTH})
+
+
+def _judge_failed(finished) -> str:
+    """Why the judge could not grade at all (its traceback went to its stderr), and what to do: never "see the top"."""
+    errors = [line for line in finished.stderr.splitlines() if re.match(r"^[\w.]+(Error|Exception|Unavailable): ", line)]
+    reason = errors[-1] if errors else (finished.stderr.strip().splitlines() or ["(it printed nothing)"])[-1]
+    if "SandboxUnavailable" in reason:
+        closed = _closed_folders()
+        folders = ", ".join(f"`{folder}`" for folder in closed) or "a folder above it"
+        return ("**The checker cannot run your code as another user.** You run Python as root, and, as Gradescope "
+                "does, the checker then runs your code as an unprivileged user, who cannot reach this Python "
+                f"({sys.executable}): {folders} {'is' if len(closed) == 1 else 'are'} closed to other users. "
+                "Any one of these fixes it:\n\n"
+                "- run Jupyter (or `python check.py`) as an ordinary user, not root; or\n"
+                f"- let other users pass through: `chmod o+x {' '.join(closed) or '<folder>'}` "
+                "(they can then open what lies below it by name, but not list it); or\n"
+                "- make this homework's environment outside private folders (say `python -m venv /opt/homework`, "
+                "then `pip install -r requirements.txt notebook` in it).\n\n"
+                "Your code was not run, so this says nothing about it. What the checker reported (for the course staff):\n\n```\n"
+                + reason[-1500:] + "\n```")
+    return ("**The checker failed before it could run your code** (this is not about your code). " + FIX
+            + "If it goes on failing, send the course staff what it printed:\n\n```\n" + (finished.stderr or finished.stdout)[-2000:] + "\n```")
 
 
 def _environment_problem_once():
@@ -219,6 +244,12 @@ def _run_judge(module: str, arguments: list, notebook, result_name: str):
     return finished, (result if finished.returncode == 0 else None)
 
 
+def _graded(results: dict) -> bool:
+    """The judge graded (its record of each child is there), rather than failing before any test ran."""
+    return "extra_data" in results
+
+
+
 def _environment_report(problem: str):
     return _show("**This is a problem with your Python environment, not with your code.** " + problem,
                  {"tests": [], "score": 0, "environment_problem": problem})
@@ -233,8 +264,8 @@ def check(*parts, notebook=None) -> dict:
     if problem:
         return _environment_report(problem)
     finished, results = _run_judge("autograder.grade", ["--tags", ",".join(parts or PARTS)], notebook, "results.json")
-    if results is None:
-        return _show(_checker_failed(finished), {"tests": [], "score": 0, "environment_problem": "the checker could not run"})
+    if results is None or not _graded(results):
+        return _show(_judge_failed(finished), {"tests": [], "score": 0, "environment_problem": "the checker could not run"})
     timed = "train" in (parts or PARTS)
     return _show(_report(results) + (timing_versions_note() if timed else ""), results)
 
@@ -247,7 +278,7 @@ def time_training(notebook=None) -> dict:
         return _environment_report(problem)
     finished, estimate = _run_judge("autograder.training_time", [], notebook, "training_time.json")
     if estimate is None:
-        return _show(_checker_failed(finished), {"environment_problem": "the checker could not run"})
+        return _show(_judge_failed(finished), {"environment_problem": "the checker could not run"})
     return _show(estimate["message"] + timing_versions_note(), estimate)
 
 

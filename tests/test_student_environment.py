@@ -6,6 +6,7 @@ rest (pip runs offline from a folder of them), or a folder on PYTHONPATH that sh
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -195,3 +196,23 @@ def test_training_times_come_with_a_note_when_this_python_trains_with_other_vers
     note = versions_note(tmp_path)
     assert f"keras 3.15.1 (Gradescope: {PINS['keras']})" in note and "leave a margin under the budget" in note
     assert "tensorflow" not in note.split("budget")[0], "only what differs is named"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs student code as another user")
+def test_as_root_with_python_in_a_private_folder_the_checker_says_why_and_what_to_change(tmp_path):
+    """A pyenv under /root (mode 0700), as root: the sandbox user cannot start this Python. The checker said only
+    "Not graded: the autograder failed (see the top of this page)", with nothing at the top."""
+    private = tmp_path / "home"
+    private.mkdir(mode=0o700)
+    python = private / "venv" / "bin" / "python"
+    subprocess.run([Path(sys.base_prefix) / "bin" / "python3", "-m", "venv", "--without-pip", str(private / "venv")],
+                   check=True)
+    site_packages = next((private / "venv" / "lib").glob("python3*/site-packages"))
+    (site_packages / "kit.pth").write_text(next(p for p in sys.path if p.endswith("site-packages")) + "\n")
+    finished = subprocess.run([python, "check.py", str(REFERENCE_NOTEBOOK), "windows"], cwd=STENCIL,
+                              capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 2, finished.stdout + finished.stderr
+    said = finished.stdout
+    assert "The checker cannot run your code as another user. You run Python as root" in said
+    assert re.search(rf"chmod o\+x [^`]*{private}`", said) and "as an ordinary user, not root" in said
+    assert "see the top of this page" not in said and "visible tests pass" not in said
