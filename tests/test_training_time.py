@@ -87,3 +87,8 @@ def test_when_even_one_epoch_is_too_much_the_timer_asks_for_a_cheaper_epoch():
 def test_zero_epochs_is_named_rather_than_called_a_fit():
     estimate = Estimate(BUDGET, epoch_cpu_seconds=10.0, epochs=0)
     assert "is 0" in estimate.message() and "fits" not in estimate.message()
+
+
+def test_one_epoch_that_fits_is_one_epoch_not_one_epochs():
+    message = Estimate(BUDGET, epoch_cpu_seconds=0.6 * BUDGET, epochs=20).message()
+    assert "use at most 1 epoch (about" in message and "1 epochs" not in message

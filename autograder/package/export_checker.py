@@ -1,7 +1,8 @@
 """`make stencil` (with assignment.build): the students' local checker, in stencil/, and dist/stencil.zip.
 
 It is the autograder itself with only the public cases: the engine, the reference's
-answers on the public inputs, and check.py to run it from a notebook or a terminal.
+answers on the public inputs, and check.py to run it from a notebook or a terminal;
+and README.md (from student_readme.md here): how to start, check and submit.
 The zip holds all of stencil/, for students on Colab.
 
     python -m autograder.package.export_checker [--stencil stencil] [--zip dist/stencil.zip]
@@ -38,6 +39,7 @@ def export(stencil: Path) -> None:
     (checker / "expected" / "tests.json").write_text(json.dumps(collected, indent=1) + "\n")
     shutil.copy(PACKAGING / "check.py", stencil / "check.py")
     shutil.copy(REPO / "CONTRACT.md", stencil / "CONTRACT.md")
+    shutil.copy(PACKAGING / "student_readme.md", stencil / "README.md")
     (stencil / "requirements.txt").write_text(student_requirements())
 
 

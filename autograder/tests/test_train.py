@@ -61,8 +61,8 @@ def test_train_returns_the_mean_loss_of_each_epoch(training, session, test_perpl
         raise CheckFailed("The training losses are not all finite numbers. Lower the learning rate.", "train-diverged")
     vocab_sz = _vocab_sz(session)
     if test_perplexity > vocab_sz / 2:
-        raise CheckFailed(f"The trained model has not learned: its test perplexity is {test_perplexity:.0f}, no better than "
-                          f"guessing among {vocab_sz / 2:.0f} tokens. `train` must update the weights every batch "
+        raise CheckFailed(f"The trained model has not learned: its test perplexity is {test_perplexity:.0f}, and guessing "
+                          f"uniformly among the vocabulary's {vocab_sz} tokens gives {vocab_sz}. `train` must update the weights every batch "
                           "(tape.gradient, then optimizer.apply_gradients).", "train-not-learning")
     measured = math.log(test_perplexity)
     if losses and not measured - 1.0 <= losses[-1] <= math.log(vocab_sz) + 1.0:

@@ -146,6 +146,16 @@ def numpy_in_graph(trace: str) -> Diagnosis | None:
         "tensors only (`tf.stack`, `tf.concat`, `@`) in `call` and `step`."))
 
 
+def error_mistake(trace: str) -> Diagnosis | None:
+    """The mistake an error's traceback names, when it names one a student can act on."""
+    if "No gradients provided for any variable" in trace:
+        return Diagnosis("loss-outside-tape", (
+            "`tape.gradient` found no path from your loss to the weights, so there is nothing to apply. Compute the "
+            "loss inside the tape: call the model and the loss function both under `with tf.GradientTape() as tape:`, "
+            "then take `tape.gradient(loss, model.trainable_variables)` after the block."))
+    return numpy_in_graph(trace)
+
+
 def initial_state_form(layer: str, as_list: bool) -> Diagnosis:
     if layer == "lstm":
         return Diagnosis("initial-state-form", "Here `initial_state` is the list `[h_0, c_0]`: unpack it with "
@@ -282,7 +292,7 @@ def perplexity_mistake(value: float, labels, logits) -> Diagnosis | None:
 
 LABELS = tuple(RNN_STEP_MISTAKES) + tuple(LSTM_C_MISTAKES) + tuple(LSTM_H_MISTAKES) + (
     LSTM_CELL_MODULES[0], LSTM_OUTPUT_MODULE[0], "lstm-state-order", "tape-cut", "initial-state-form",
-    "initial-state-not-zeros", "return-sequences-with-state", "return-sequences-ignored",
+    "initial-state-not-zeros", "return-sequences-with-state", "return-sequences-ignored", "loss-outside-tape",
     "lm-softmax-on-logits", "lm-looks-ahead", "lm-no-recurrence", "windows-count")
 # Labels the checks give without a sentence from here (their messages need the check's own figures).
 LABELS += ("windows-not-arrays", "not-from-scratch", "train-losses-not-per-epoch", "train-diverged", "train-not-learning",

@@ -72,7 +72,8 @@ class Estimate:
         safe = f"{SAFE_SHARE * self.budget_cpu_seconds:.0f} CPU-s"
         if self.verdict == "fits":
             return f"{projection} **it fits.**\n\n{HOW_TIMED}"
-        room = (f"use at most {self.epochs_that_fit} epochs (about {self.epochs_that_fit * self.epoch_cpu_seconds:.0f} CPU-s), or "
+        room = (f"use at most {self.epochs_that_fit} {'epoch' if self.epochs_that_fit == 1 else 'epochs'} "
+                f"(about {self.epochs_that_fit * self.epoch_cpu_seconds:.0f} CPU-s), or "
                 if self.epochs_that_fit else f"even one epoch is more than {safe}, so ")
         if self.verdict == "close":
             return (f"{projection} **that is too close to the budget** (another CPU may be slower). To keep under {safe}, "

@@ -36,6 +36,13 @@ def expect_call(answers, session, case, layer):
 
 
 def _expect_call(answers, session, case, layer):
+    _expect_outputs(answers, session, case, layer)
+    if _spec(session, layer, case).get("gradients"):
+        expect_gradient(answers, session, case, ["inputs"] + weight_names(layer), layer)
+
+
+def _expect_outputs(answers, session, case, layer):
+    """The forward pass: what the call returned, tensor by tensor."""
     spec = _spec(session, layer, case)
     try:
         answers.require(case)
@@ -78,8 +85,6 @@ def _expect_call(answers, session, case, layer):
                      hint_if_first_step=f"the very first step is already wrong: check `{layer_name}.step` "
                                         "(its own tests say more) and where the initial state comes from"
                                         + (" (given none, it is zeros)." if not spec["initial_state"] else "."))
-    if spec.get("gradients"):
-        expect_gradient(answers, session, case, ["inputs"] + weight_names(layer), layer)
 
 
 def expect_gradient(answers, session, case, names, layer):
@@ -88,8 +93,22 @@ def expect_gradient(answers, session, case, names, layer):
     missing = [name for name in names if name in answers.info(case).get("no_gradient", [])]
     if missing:
         raise tape_cut(missing, f"`{LAYER_NAMES[layer]}.call` or `{LAYER_NAMES[layer]}.step`").failure()
+    hint = ("the call tests pass, so the forward pass matches: a gradient that differs means the computation differs "
+            "somewhere it does not show in the outputs tested." if _calls_match(answers, session, layer) else
+            "the call tests fail too: fix the forward pass first (their feedback says where it goes wrong); the "
+            "gradients usually follow.")
     for name in names:
         check_tensor(f"gradient with respect to {name}", answers.get(case, f"d_{name}"), session.expected(case, f"d_{name}"),
-                     public=case.startswith("visible/"), time_axis=1 if name == "inputs" else None,
-                     hint="the forward pass already matches if the call tests pass; a gradient that differs means "
-                          "the computation differs somewhere it does not show in the outputs tested.")
+                     public=case.startswith("visible/"), time_axis=1 if name == "inputs" else None, hint=hint)
+
+
+def _calls_match(answers, session, layer) -> bool:
+    """Every call case of the layer ran and returned the reference's tensors (the forward pass is right)."""
+    for spec in session.specs_and_arrays(layer)[0]:
+        if spec["kind"] != "call":
+            continue
+        try:
+            _expect_outputs(answers, session, spec["id"], layer)
+        except CheckFailed:
+            return False
+    return True
