@@ -216,3 +216,23 @@ def test_as_root_with_python_in_a_private_folder_the_checker_says_why_and_what_t
     assert "The checker cannot run your code as another user. You run Python as root" in said
     assert re.search(rf"chmod o\+x [^`]*{private}`", said) and "as an ordinary user, not root" in said
     assert "see the top of this page" not in said and "visible tests pass" not in said
+
+
+def test_in_a_kernel_that_imported_everything_the_checker_probes_no_import_again(monkeypatch):
+    """The notebook's kernel has imported TensorFlow by the time a part is checked: a probe in a fresh Python
+    would pay TensorFlow's start-up a second time (about 4 CPU-seconds on an AMD EPYC) to learn nothing."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("students_check_probe", STENCIL / "check.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    for module in NEEDS:
+        if module not in sys.modules:
+            monkeypatch.setitem(sys.modules, module, types.ModuleType(module))
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"a probe ran: {args}")
+
+    monkeypatch.setattr(check.subprocess, "run", no_subprocess)
+    assert check.environment_problem() is None

@@ -114,11 +114,16 @@ def environment_problem():
     if len(builds) > 1:
         return (f"Two builds of TensorFlow are installed in this environment ({', '.join(sorted(builds))}): they "
                 "overwrite each other's files, so TensorFlow may fail in odd ways. " + FIX)
+    # What this process imported already imports: a kernel that ran the notebook's imports has paid for TensorFlow
+    # once, and probing it again in a fresh Python would pay a second time (seconds of CPU) to learn nothing.
+    unproven = [module for module in NEEDS if module not in sys.modules]
+    if not unproven:
+        return None
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    finished = subprocess.run([sys.executable, "-c", PROBE, *NEEDS], cwd=CHECKER, env=environment,
+    finished = subprocess.run([sys.executable, "-c", PROBE, *unproven], cwd=CHECKER, env=environment,
                               capture_output=True, text=True)
     imported = dict(json.loads(line) for line in finished.stdout.splitlines() if line.startswith('["'))
-    for module in NEEDS:
+    for module in unproven:
         if module not in imported:  # the import crashed the process
             return (f"Your environment cannot import {module}: importing it ended Python (exit status "
                     f"{finished.returncode}). {FIX}What it printed:\n\n```\n{finished.stderr[-1500:]}\n```")
@@ -149,7 +154,7 @@ def prepare_environment() -> None:
             raise EnvironmentProblem(f"pip could not install {', '.join(missing)} without changing what is installed:\n"
                                      + (finished.stderr or finished.stdout)[-2000:])
         importlib.invalidate_caches()
-    problem = environment_problem()
+    problem = _environment_problem_once()  # a check() after it then probes nothing again
     if problem:
         raise EnvironmentProblem(problem)
     installed = _installed()
