@@ -720,8 +720,9 @@ time_training()
 # %% [markdown]
 # The check below trains your model exactly as Gradescope will (one CPU thread, the same packages, the same
 # budget) on the training corpus and measures it on the public test split. It reports the CPU-seconds your
-# training used next to the budget: if it passes here, it fits on Gradescope too, however slow or busy your
-# own machine is.
+# training used next to the budget, in CPU-seconds, which a busy machine inflates little. Processors differ,
+# though (one needs up to 1.8x the CPU-seconds of another), and so do package versions: the check says how far
+# its figure carries to Gradescope.
 
 # %%
 check("train")
