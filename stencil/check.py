@@ -34,8 +34,6 @@ DATA = ("train.txt", "valid.txt", "test.txt", "vocab.txt")
 NEEDS = {"numpy": "numpy", "tensorflow": "tensorflow", "keras": "keras", "matplotlib": "matplotlib",
          "nbformat": "nbformat", "pytest": "pytest", "jsonschema": "jsonschema", "gradescope_utils": "gradescope-utils",
          "psutil": "psutil"}
-# The packages that set how many CPU-seconds training takes: another version, another figure than Gradescope's.
-TIMED_BY = ("tensorflow", "keras", "numpy")
 # Packages that each install the module `tensorflow`: two of them overwrite each other's files.
 TENSORFLOW_BUILDS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
                      "tf-nightly", "tf-nightly-cpu", "intel-tensorflow")
@@ -88,20 +86,6 @@ def pins_of(requirements: Path) -> dict:
 def _tensorflow_builds(installed: dict) -> dict:
     """{name: version} of the installed packages that each provide the module `tensorflow`."""
     return {name: version for key, (name, version) in installed.items() if key in TENSORFLOW_BUILDS}
-
-
-def timing_versions_note() -> str:
-    """A note when this Python trains with other versions than Gradescope's, whose CPU-seconds then differ; "" if not."""
-    pins, installed = pins_of(HERE / "requirements.txt"), _installed()
-    versions = {"tensorflow": next(iter(_tensorflow_builds(installed).values()), None),
-                **{package: installed.get(package, (None, None))[1] for package in TIMED_BY if package != "tensorflow"}}
-    differ = [f"{package} {versions[package]} (Gradescope: {pins[package]})"
-              for package in TIMED_BY if versions[package] != pins[package]]
-    if not differ:
-        return ""
-    return ("\n\n**Versions:** this Python trains with " + ", ".join(differ) + ". Another version can take more or "
-            "fewer CPU-seconds for the same training, so leave a margin under the budget (a laptop can install "
-            "Gradescope's versions with `pip install -r requirements.txt`).")
 
 
 def environment_problem():
@@ -271,8 +255,7 @@ def check(*parts, notebook=None) -> dict:
     finished, results = _run_judge("autograder.grade", ["--tags", ",".join(parts or PARTS)], notebook, "results.json")
     if results is None or not _graded(results):
         return _show(_judge_failed(finished), {"tests": [], "score": 0, "environment_problem": "the checker could not run"})
-    timed = "train" in (parts or PARTS)
-    return _show(_report(results) + (timing_versions_note() if timed else ""), results)
+    return _show(_report(results), results)
 
 
 def time_training(notebook=None) -> dict:
@@ -284,7 +267,7 @@ def time_training(notebook=None) -> dict:
     finished, estimate = _run_judge("autograder.training_time", [], notebook, "training_time.json")
     if estimate is None:
         return _show(_judge_failed(finished), {"environment_problem": "the checker could not run"})
-    return _show(estimate["message"] + timing_versions_note(), estimate)
+    return _show(estimate["message"], estimate)
 
 
 def _show(text: str, results: dict):

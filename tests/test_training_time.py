@@ -101,4 +101,4 @@ def test_fits_leaves_room_for_a_processor_1_8_times_slower():
     assert fits.verdict == "fits" and fits.projected_cpu_seconds * 1.8 <= BUDGET + 1e-9
     close = Estimate(BUDGET, epoch_cpu_seconds=11.2 * 2, epochs=4)  # the trial's laptop: 92 here, 84 on Gradescope
     assert close.verdict == "close" and "up to 1.8x as many CPU-seconds" in close.message()
-    assert "how far to trust it" in fits.message().lower()
+    assert "How far to trust this figure for Gradescope" in fits.message()

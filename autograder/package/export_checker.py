@@ -20,6 +20,7 @@ from autograder.grade import run_tests
 from autograder.package.build_zip import ENGINE, PACKAGING, REFERENCE, REPO, copy_engine, record_expected, write_zip
 from autograder.package.check import NEEDS, canonical, pins_of
 from autograder.session import read_expected, write_expected
+from autograder.training_time import TIMED_BY
 
 
 def export(stencil: Path) -> None:
@@ -32,6 +33,9 @@ def export(stencil: Path) -> None:
     config = {key: value for key, value in config.items() if key not in ("hidden_seed", "calibration")}
     # Locally, training is checked on the public test split, next to the notebook.
     config.update(data_dir="../data", evaluation_split="test.txt")
+    # What Gradescope trains with: the local timer compares this Python's versions with them (training_time.TIMED_BY).
+    pins = pins_of(ENGINE / "requirements.txt")
+    config["graded_with"] = {package: pins["tensorflow-cpu" if package == "tensorflow" else package] for package in TIMED_BY}
     (checker / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (checker / "expected").mkdir()
     write_expected(recorded, *record_expected(REFERENCE, None, config["threads"]), previous=previous)

@@ -19,7 +19,7 @@ from autograder import data, evaluate
 from autograder.evaluate import PERPLEXITY_POINTS, PERPLEXITY_TEST, perplexity_points
 from autograder.feedback import CheckFailed
 from autograder.session import WEIGHTS
-from autograder.training_time import PROCESSOR_SPREAD
+from autograder.training_time import other_versions, trust_note
 
 
 @pytest.fixture(scope="session")
@@ -89,10 +89,8 @@ def test_trained_model_reaches_the_perplexity_threshold(test_perplexity, trainin
     used, budget = training.run.stage_cpu_seconds.get("train", 0.0), config["limits"]["train"]["cpu_seconds"]
     timing = (f"Training took {used:.0f} of the {budget:.0f} CPU-seconds it may use; CPU time counts computation only, "
               "so a slow or busy machine does not matter.")
-    if session.bundle.public_only:  # the students' checker, on their processor: say how far that figure carries
-        timing += (f" How far to trust this figure for Gradescope: processors differ, and Gradescope's may need up to "
-                   f"{PROCESSOR_SPREAD:g}x the CPU-seconds measured here, so above {budget / PROCESSOR_SPREAD:.0f} "
-                   "CPU-seconds here your training may run out of time there.")
+    if session.bundle.public_only:  # the students' checker, on their processor and packages: how far the figure carries
+        timing += " " + trust_note(budget, other_versions(config.get("graded_with", {})))
     advice = ("Check that `train` updates the weights every batch (optimizer.apply_gradients), and tune HPARAMS (more "
               "epochs or a larger learning rate) within the time budget.")
     points = perplexity_points(test_perplexity, threshold, until, PERPLEXITY_POINTS)
