@@ -162,7 +162,8 @@ def _cell_label(cell, number: int) -> str:
     cell that never ran; else by its position among code cells."""
     if isinstance(cell.get("execution_count"), int):
         return f"In [{cell.execution_count}]"
-    defines = _DEFINES.search(cell.source)
+    magic = cell.source.lstrip().startswith("%%")  # a cell magic's body may define nothing in the notebook
+    defines = None if magic else _DEFINES.search(cell.source)
     return f"the cell defining {defines.group(1)}" if defines else f"code cell {number}"
 
 
