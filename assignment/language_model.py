@@ -515,6 +515,12 @@ def train(model, inputs, labels, epochs, batch_sz, learning_rate):
     learning_rate:  Adam's learning rate
     returns         a list of `epochs` floats: the mean cross-entropy over the windows of each epoch
 
+    Batches: shuffle the window indices each epoch and take them `batch_sz` at a time. When batch_sz
+    does not divide the number of windows, keep the last, smaller batch (every window is trained on);
+    with `tf.function`, `reduce_retracing=True` keeps its one other shape from compiling anew each time.
+    An epoch's mean loss is over windows, not batches: weight each batch's mean loss by its number of
+    windows, sum, and divide by the number of windows (a small last batch then counts for what it holds).
+
     Hint: call the model and compute the loss INSIDE `with tf.GradientTape() as tape:`; the tape
     differentiates only what it saw.
     """
@@ -714,8 +720,9 @@ time_training()
 # %% [markdown]
 # The check below trains your model exactly as Gradescope will (one CPU thread, the same packages, the same
 # budget) on the training corpus and measures it on the public test split. It reports the CPU-seconds your
-# training used next to the budget: if it passes here, it fits on Gradescope too, however slow or busy your
-# own machine is.
+# training used next to the budget, in CPU-seconds, which a busy machine inflates little. Processors differ,
+# though (one needs up to 1.8x the CPU-seconds of another), and so do package versions: the check says how far
+# its figure carries to Gradescope.
 
 # %%
 check("train")

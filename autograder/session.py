@@ -21,7 +21,7 @@ import numpy as np
 
 from autograder import data
 from autograder.cases import PARTS, make_case_set, output_names
-from autograder.diagnose import numpy_in_graph
+from autograder.diagnose import error_mistake
 from autograder.feedback import CheckFailed, fenced
 from autograder.sandbox import ChildRun, Expect, Limits, Stage, cpu_share, run_child, wall_allowance
 from autograder.submission import (CANDIDATE_SUFFIXES, FROM_SCRATCH, MAX_LARGE_LITERALS, Chunk, SubmissionError,
@@ -171,13 +171,13 @@ class PartAnswers:
                     + "; ".join(self.run.refused) + ". Leave the grader's own files alone.")
         if not report:
             detail = self._ending()
-            return (f"Your notebook could not be loaded: the process {detail}. "
+            return (f"Your notebook could not be loaded: the process {_sentence(detail)} "
                     "Make sure top-level code does not exit or crash." + _refused(self.run) + _printed(self.run))
         running = next((c for c in self.order if c not in report.get("finished", [])), None)
         detail = self._ending()
         if running is None or running == case:
-            return f"While running this check, your code {detail}." + _printed(self.run)
-        return f"This check did not run: during an earlier check of this part your code {detail}."
+            return f"While running this check, your code {_sentence(detail)}" + _printed(self.run)
+        return f"This check did not run: during an earlier check of this part your code {_sentence(detail)}"
 
     def get(self, case: str, name: str):
         if self.run is not None and f"{case}:{name}" in self.run.outputs:
@@ -209,7 +209,7 @@ class PartAnswers:
         layer, helper = FROM_SCRATCH_LAYERS.get(self.part), _FAILED_HELPER.search(self.error(case))
         if layer and helper:  # the child's own words, which can only cost it the points the missing answer costs
             return CheckFailed(not_from_scratch(layer, [helper.group(1)], "when it ran"), NOT_FROM_SCRATCH)
-        named = numpy_in_graph(self.error(case))
+        named = error_mistake(self.error(case))
         return CheckFailed(self._why_missing(case), named and named.label)
 
 
@@ -219,6 +219,11 @@ class PartAnswers:
         return ENDINGS[run.ending].format(wall=run.wall_seconds, cpu=run.cpu_seconds, memory=run.peak_memory_mb,
                                           limit=self.memory_limit, signal=-code, code=code, budget=self.budget,
                                           advice=CPU_ADVICE.get(self.part, LOOP_ADVICE))
+
+
+def _sentence(text: str) -> str:
+    """`text` ending with one full stop: an ending's own advice may end in one already."""
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def not_from_scratch(layer: str, helpers: list[str], how: str) -> str:
@@ -240,11 +245,17 @@ def _reader_ending(run: ChildRun) -> str:
 # A library's warning, as Python prints it: "<path>/site-packages/keras/...py:938: UserWarning: ...", then the
 # source line "  warnings.warn(". Keras's build() warning looks like a bug in the student's model; it is not.
 _LIBRARY_WARNING = re.compile(r"^\S*[/\\](site|dist)-packages[/\\]\S+:\d+: \w*Warning: .*\n(  \S.*\n)?", re.MULTILINE)
+# TensorFlow's and XLA's own log lines, in either of their formats: "2026-12-05 10:00:00.123456: E external/…/
+# cuda_driver.cc:152] failed call to cuInit: …" and "W0000 00:00:1733412345.123456   12345 gpu_device.cc:2344] …",
+# and absl's preamble. They say nothing about the student's code, which printed the lines around them.
+_LIBRARY_LOG = re.compile(r"^((\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: )?[IWEF]\d{0,4}[ \d:.]*[\w/.-]+\.(cc|h|py):\d+\] .*"
+                          r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR)\n",
+                          re.MULTILINE)
 
 
 def _printed(run: ChildRun) -> str:
-    """The end of what the student's code printed, without the libraries' warnings."""
-    printed = _LIBRARY_WARNING.sub("", run.printed + "\n").strip()
+    """The end of what the student's code printed, without the libraries' warnings and logs."""
+    printed = _LIBRARY_LOG.sub("", _LIBRARY_WARNING.sub("", run.printed + "\n")).strip()
     if not printed:
         return ""
     return "\n\nThe last lines it printed:\n" + fenced(printed[-1500:])
@@ -268,8 +279,10 @@ def _explain_error(trace: str, load_notes: list[str]) -> str:
         return text + ("\n\nWhile loading your code:\n" + fenced("\n".join(related)[-1500:]) if related else "")
     if "NotImplementedError" in trace:
         return "This part is still a TODO: it raised NotImplementedError.\n" + fenced(trace[-1000:])
-    named = numpy_in_graph(trace)
-    return "Your code raised an error:\n" + fenced(trace) + (f"\n\n*Hint:* {named.sentence}" if named else "")
+    named = error_mistake(trace)
+    if named:  # the fix first: a library's traceback names where it failed, not what to change
+        return f"*Hint:* {named.sentence}\n\nYour code raised an error:\n" + fenced(trace)
+    return "Your code raised an error:\n" + fenced(trace)
 
 
 def _digest_seed(*parts) -> int:

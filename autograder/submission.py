@@ -38,7 +38,7 @@ class SubmissionError(Exception):
 class Chunk:
     """One top-level statement to run, with where it came from (for tracebacks)."""
 
-    label: str  # "In [12]", "code cell 7" or "language_model.py"
+    label: str  # "In [12]", "the cell defining train", "code cell 7" or "language_model.py"
     first_line: int  # line of the statement within that cell or file, 1-based
     source: str
 
@@ -146,14 +146,25 @@ def read_cells(path, name: str | None = None) -> list[tuple[str, str]]:
             raise SubmissionError(f"{shown} is not a readable notebook ({type(error).__name__}). Download it again from "
                                   "Jupyter or Colab (File > Download .ipynb) and resubmit.") from None
         code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-        # Name cells as Jupyter shows them: by execution count when the cell ran, else by position among code cells.
-        cells = [(f"In [{cell.execution_count}]" if isinstance(cell.get("execution_count"), int) else f"code cell {number}",
-                  cell.source) for number, cell in enumerate(code, start=1)]
+        cells = [(_cell_label(cell, number), cell.source) for number, cell in enumerate(code, start=1)]
         if not cells:
             raise SubmissionError(f"{shown} has no code cells.")
         return cells
     label = name or path.name
     return [(label if SAFE_NAME.match(label) else EXPECTED_NAME + ".py", text)]
+
+
+_DEFINES = re.compile(r"^(?:def|class)\s+(\w{1,60})", re.MULTILINE)
+
+
+def _cell_label(cell, number: int) -> str:
+    """A cell as Jupyter shows it: In [12] when it ran; else by what it defines, since Jupyter shows no number for a
+    cell that never ran; else by its position among code cells."""
+    if isinstance(cell.get("execution_count"), int):
+        return f"In [{cell.execution_count}]"
+    magic = cell.source.lstrip().startswith("%%")  # a cell magic's body may define nothing in the notebook
+    defines = None if magic else _DEFINES.search(cell.source)
+    return f"the cell defining {defines.group(1)}" if defines else f"code cell {number}"
 
 
 _SHELL_OR_MAGIC = re.compile(r"^(\s*)([!%].*|\w+\s*=\s*[!%].*)$")

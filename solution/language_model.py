@@ -212,6 +212,12 @@ def train(model, inputs, labels, epochs, batch_sz, learning_rate):
     learning_rate:  Adam's learning rate
     returns         a list of `epochs` floats: the mean cross-entropy over the windows of each epoch
 
+    Batches: shuffle the window indices each epoch and take them `batch_sz` at a time. When batch_sz
+    does not divide the number of windows, keep the last, smaller batch (every window is trained on);
+    with `tf.function`, `reduce_retracing=True` keeps its one other shape from compiling anew each time.
+    An epoch's mean loss is over windows, not batches: weight each batch's mean loss by its number of
+    windows, sum, and divide by the number of windows (a small last batch then counts for what it holds).
+
     Hint: call the model and compute the loss INSIDE `with tf.GradientTape() as tape:`; the tape
     differentiates only what it saw.
     """

@@ -20,6 +20,7 @@ import importlib.util
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
@@ -33,8 +34,6 @@ DATA = ("train.txt", "valid.txt", "test.txt", "vocab.txt")
 NEEDS = {"numpy": "numpy", "tensorflow": "tensorflow", "keras": "keras", "matplotlib": "matplotlib",
          "nbformat": "nbformat", "pytest": "pytest", "jsonschema": "jsonschema", "gradescope_utils": "gradescope-utils",
          "psutil": "psutil"}
-# The packages that set how many CPU-seconds training takes: another version, another figure than Gradescope's.
-TIMED_BY = ("tensorflow", "keras", "numpy")
 # Packages that each install the module `tensorflow`: two of them overwrite each other's files.
 TENSORFLOW_BUILDS = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
                      "tf-nightly", "tf-nightly-cpu", "intel-tensorflow")
@@ -89,20 +88,6 @@ def _tensorflow_builds(installed: dict) -> dict:
     return {name: version for key, (name, version) in installed.items() if key in TENSORFLOW_BUILDS}
 
 
-def timing_versions_note() -> str:
-    """A note when this Python trains with other versions than Gradescope's, whose CPU-seconds then differ; "" if not."""
-    pins, installed = pins_of(HERE / "requirements.txt"), _installed()
-    versions = {"tensorflow": next(iter(_tensorflow_builds(installed).values()), None),
-                **{package: installed.get(package, (None, None))[1] for package in TIMED_BY if package != "tensorflow"}}
-    differ = [f"{package} {versions[package]} (Gradescope: {pins[package]})"
-              for package in TIMED_BY if versions[package] != pins[package]]
-    if not differ:
-        return ""
-    return ("\n\n**Versions:** this Python trains with " + ", ".join(differ) + ". Another version can take more or "
-            "fewer CPU-seconds for the same training, so leave a margin under the budget (a laptop can install "
-            "Gradescope's versions with `pip install -r requirements.txt`).")
-
-
 def environment_problem():
     """What keeps this Python from running the homework, with what to do; None when nothing does."""
     missing = [name for name in DATA if not (HERE / "data" / name).is_file()]
@@ -113,11 +98,16 @@ def environment_problem():
     if len(builds) > 1:
         return (f"Two builds of TensorFlow are installed in this environment ({', '.join(sorted(builds))}): they "
                 "overwrite each other's files, so TensorFlow may fail in odd ways. " + FIX)
+    # What this process imported already imports: a kernel that ran the notebook's imports has paid for TensorFlow
+    # once, and probing it again in a fresh Python would pay a second time (seconds of CPU) to learn nothing.
+    unproven = [module for module in NEEDS if module not in sys.modules]
+    if not unproven:
+        return None
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    finished = subprocess.run([sys.executable, "-c", PROBE, *NEEDS], cwd=CHECKER, env=environment,
+    finished = subprocess.run([sys.executable, "-c", PROBE, *unproven], cwd=CHECKER, env=environment,
                               capture_output=True, text=True)
     imported = dict(json.loads(line) for line in finished.stdout.splitlines() if line.startswith('["'))
-    for module in NEEDS:
+    for module in unproven:
         if module not in imported:  # the import crashed the process
             return (f"Your environment cannot import {module}: importing it ended Python (exit status "
                     f"{finished.returncode}). {FIX}What it printed:\n\n```\n{finished.stderr[-1500:]}\n```")
@@ -148,7 +138,7 @@ def prepare_environment() -> None:
             raise EnvironmentProblem(f"pip could not install {', '.join(missing)} without changing what is installed:\n"
                                      + (finished.stderr or finished.stdout)[-2000:])
         importlib.invalidate_caches()
-    problem = environment_problem()
+    problem = _environment_problem_once()  # a check() after it then probes nothing again
     if problem:
         raise EnvironmentProblem(problem)
     installed = _installed()
@@ -190,9 +180,33 @@ def _report(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _checker_failed(finished) -> str:
-    return ("**The checker could not run.** " + FIX + "What the checker printed:\n\n```\n"
-            + (finished.stderr or finished.stdout)[-2000:] + "\n```")
+def _closed_folders() -> list:
+    """The folders above this Python that other users cannot pass through (mode without o+x)."""
+    places = {Path(sys.executable).resolve(), Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    return sorted({str(folder) for place in places for folder in place.parents
+                   if folder.exists() and not folder.stat().st_mode & stat.S_IXOTH})
+
+
+def _judge_failed(finished) -> str:
+    """Why the judge could not grade at all (its traceback went to its stderr), and what to do: never "see the top"."""
+    errors = [line for line in finished.stderr.splitlines() if re.match(r"^[\w.]+(Error|Exception|Unavailable): ", line)]
+    reason = errors[-1] if errors else (finished.stderr.strip().splitlines() or ["(it printed nothing)"])[-1]
+    if "SandboxUnavailable" in reason:
+        closed = _closed_folders()
+        folders = ", ".join(f"`{folder}`" for folder in closed) or "a folder above it"
+        return ("**The checker cannot run your code as another user.** You run Python as root, and, as Gradescope "
+                "does, the checker then runs your code as an unprivileged user, who cannot reach this Python "
+                f"({sys.executable}): {folders} {'is' if len(closed) == 1 else 'are'} closed to other users. "
+                "Any one of these fixes it:\n\n"
+                "- run Jupyter (or `python check.py`) as an ordinary user, not root; or\n"
+                f"- let other users pass through: `chmod o+x {' '.join(closed) or '<folder>'}` "
+                "(they can then open what lies below it by name, but not list it); or\n"
+                "- make this homework's environment outside private folders (say `python -m venv /opt/homework`, "
+                "then `pip install -r requirements.txt notebook` in it).\n\n"
+                "Your code was not run, so this says nothing about it. What the checker reported (for the course staff):\n\n```\n"
+                + reason[-1500:] + "\n```")
+    return ("**The checker failed before it could run your code** (this is not about your code). " + FIX
+            + "If it goes on failing, send the course staff what it printed:\n\n```\n" + (finished.stderr or finished.stdout)[-2000:] + "\n```")
 
 
 def _environment_problem_once():
@@ -219,6 +233,12 @@ def _run_judge(module: str, arguments: list, notebook, result_name: str):
     return finished, (result if finished.returncode == 0 else None)
 
 
+def _graded(results: dict) -> bool:
+    """The judge graded (its record of each child is there), rather than failing before any test ran."""
+    return "extra_data" in results
+
+
+
 def _environment_report(problem: str):
     return _show("**This is a problem with your Python environment, not with your code.** " + problem,
                  {"tests": [], "score": 0, "environment_problem": problem})
@@ -233,10 +253,9 @@ def check(*parts, notebook=None) -> dict:
     if problem:
         return _environment_report(problem)
     finished, results = _run_judge("autograder.grade", ["--tags", ",".join(parts or PARTS)], notebook, "results.json")
-    if results is None:
-        return _show(_checker_failed(finished), {"tests": [], "score": 0, "environment_problem": "the checker could not run"})
-    timed = "train" in (parts or PARTS)
-    return _show(_report(results) + (timing_versions_note() if timed else ""), results)
+    if results is None or not _graded(results):
+        return _show(_judge_failed(finished), {"tests": [], "score": 0, "environment_problem": "the checker could not run"})
+    return _show(_report(results), results)
 
 
 def time_training(notebook=None) -> dict:
@@ -247,8 +266,8 @@ def time_training(notebook=None) -> dict:
         return _environment_report(problem)
     finished, estimate = _run_judge("autograder.training_time", [], notebook, "training_time.json")
     if estimate is None:
-        return _show(_checker_failed(finished), {"environment_problem": "the checker could not run"})
-    return _show(estimate["message"] + timing_versions_note(), estimate)
+        return _show(_judge_failed(finished), {"environment_problem": "the checker could not run"})
+    return _show(estimate["message"], estimate)
 
 
 def _show(text: str, results: dict):

@@ -18,7 +18,8 @@ def test_the_committed_checker_is_what_the_autograder_generates(tmp_path):
     generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     committed = sorted(p.relative_to(STENCIL) for p in (STENCIL / "checker").rglob("*")
                        if p.is_file() and "__pycache__" not in p.parts)
-    committed += [p.relative_to(STENCIL) for p in (STENCIL / "check.py", STENCIL / "requirements.txt", STENCIL / "CONTRACT.md")]
+    committed += [p.relative_to(STENCIL) for p in (STENCIL / "check.py", STENCIL / "requirements.txt", STENCIL / "CONTRACT.md",
+                                                   STENCIL / "README.md")]
     assert generated == sorted(committed), "run `make stencil` and commit the result"
     for path in generated:
         if path.name == "expected.json":  # floats from TensorFlow: equal to the checks' precision
@@ -49,3 +50,15 @@ def test_the_checker_tells_a_student_which_todo_is_left():
     finished = check(STENCIL_NOTEBOOK, "windows")
     assert finished.returncode == 1
     assert "TODO 1: make_windows" in finished.stdout and "0 of 1 visible tests pass" in finished.stdout
+
+
+def test_the_stencil_zip_has_a_readme_that_says_how_to_start_check_and_submit(tmp_path):
+    import zipfile
+
+    from autograder.package.export_checker import write_stencil_zip
+
+    write_stencil_zip(STENCIL, tmp_path / "stencil.zip")
+    readme = zipfile.ZipFile(tmp_path / "stencil.zip").read("stencil/README.md").decode()
+    for says in ("On Colab", "On a laptop", "pip install -r requirements.txt notebook", "python check.py language_model.ipynb",
+                 "## Submit"):
+        assert says in readme, says

@@ -91,3 +91,50 @@ def test_numpy_in_a_tf_function_is_named_as_a_cut_tape():
     trace = "AttributeError: in user code: ... 'SymbolicTensor' object has no attribute 'numpy'"
     assert diagnose.numpy_in_graph(trace).label == "tape-cut"
     assert diagnose.numpy_in_graph("ValueError: shapes (2, 3) and (4, 5) not aligned") is None
+
+
+def test_a_loss_computed_outside_the_tape_gets_a_hint_before_keras_error():
+    from autograder.session import _explain_error
+
+    trace = 'File "the cell defining train", line 9, in train\nValueError: No gradients provided for any variable.'
+    assert diagnose.error_mistake(trace).label == "loss-outside-tape"
+    said = _explain_error(trace, [])
+    assert said.startswith("*Hint:* `tape.gradient` found no path from your loss to the weights")
+    assert "inside the tape" in said and "No gradients provided" in said.split("Your code raised an error:")[1]
+
+
+def _run(**fields):
+    from autograder.sandbox import ChildRun
+
+    return ChildRun(report={"load_notes": [], "errors": {}, "info": {}, "finished": [], "recurrent_helpers": {}}, **fields)
+
+
+def test_a_training_out_of_cpu_time_ends_its_sentence_once_and_quotes_no_tensorflow_log():
+    from autograder.session import PartAnswers
+
+    printed = ("epoch 1 loss 6.2\n"
+               "2026-12-05 10:00:00.123456: E external/local_xla/xla/stream_executor/cuda/cuda_driver.cc:152] failed call "
+               "to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n"
+               "W0000 00:00:1733412345.123456   12345 gpu_device.cc:2344] Cannot dlopen some GPU libraries.\n")
+    answers = PartAnswers("train", _run(ending="cpu-time", cpu_seconds=150, printed=printed), budget=150, order=("train",))
+    said = answers._why_missing("train")
+    assert "shows what fits before you submit." in said and ".." not in said
+    assert "epoch 1 loss 6.2" in said and "cuInit" not in said and "dlopen" not in said
+
+
+@pytest.mark.parametrize("calls_pass, says", [(True, "the call tests pass, so the forward pass matches"),
+                                              (False, "the call tests fail too: fix the forward pass first")])
+def test_the_gradient_hint_says_whether_the_forward_pass_matches(monkeypatch, calls_pass, says):
+    from autograder.tests import recurrent
+
+    class Answers:
+        def require(self, case): pass
+        def info(self, case): return {}
+        def get(self, case, name): return np.ones(3)
+
+    class Session:
+        def expected(self, case, name): return np.zeros(3)
+
+    monkeypatch.setattr(recurrent, "_calls_match", lambda answers, session, layer: calls_pass)
+    with pytest.raises(CheckFailed, match=says):
+        recurrent.expect_gradient(Answers(), Session(), "hidden/rnn/gradients", ["inputs"], "rnn")

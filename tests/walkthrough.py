@@ -6,7 +6,8 @@ Not part of `make test`: it installs TensorFlow from PyPI into a fresh venv and 
 The student's Python is 3.12 with only the full `tensorflow` and a Jupyter kernel installed, as
 Colab has them before the notebook's first cell. The walkthrough copies stencil/ into a fresh
 folder, runs the first cell, then for each part puts in a typical mistake (from
-tests/submissions/bugs/), runs the part's cells and its `check`, then the reference's code (from
+tests/submissions/bugs/; for some parts several, one after the other), runs the part's cells and its `check`,
+and grades the mistake's file on that part as Gradescope would, side by side; then the reference's code (from
 solution/language_model.py) and the same cells again. It then runs the finished notebook top to
 bottom in a new kernel and grades it with `make grade` (the project's own Python, as Gradescope).
 """
@@ -27,12 +28,18 @@ import nbformat
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
+BUGS = REPO / "tests" / "submissions" / "bugs"
 PYTHON = os.environ.get("WALKTHROUGH_PYTHON", "/root/.pyenv/versions/3.12.1/bin/python3")
 # What Colab has before the first cell, of what this homework uses: its TensorFlow (2.20 as of late 2026) and a kernel.
 PLATFORM = ["tensorflow==2.20.0", "ipykernel==7.3.0"]
 WORK = Path("/var/cache/rnnkit-walkthrough")  # the sandboxed checks run as another user: it must reach this folder
-MISTAKES = {"windows": "windows_labels_not_shifted", "rnn": "rnn_state_not_carried", "lstm": "lstm_input_forget_swapped",
-            "lm": "lm_returns_softmax", "perplexity": "perplexity_of_sum", "train": "train_tape_outside_forward"}
+# Typical mistakes per part (tests/submissions/bugs/), among them those a visible check once missed or explained
+# badly: a state started at ones, return_sequences answered with [outputs, s_T] or ignored, a loss outside the tape.
+MISTAKES = {"windows": ["windows_labels_not_shifted"],
+            "rnn": ["rnn_state_not_carried", "rnn_initial_state_ones", "rnn_return_sequences_with_state",
+                    "rnn_returns_last_state_only"],
+            "lstm": ["lstm_input_forget_swapped"], "lm": ["lm_returns_softmax"], "perplexity": ["perplexity_of_sum"],
+            "train": ["train_tape_outside_forward", "train_never_applies_gradients"]}
 KERNEL_ENV = {"TF_NUM_INTRAOP_THREADS": "2", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
@@ -130,15 +137,16 @@ def student_session(notebook_path: Path, kernel: str) -> tuple[list, nbformat.No
         steps.append(("first cell", "", verdict(notebook.cells[first]), seconds))
         print(*steps[-1], flush=True)
         start = first + 1
-        for part, bug in MISTAKES.items():
+        for part, bug_names in MISTAKES.items():
             checked = next(index for index, cell in enumerate(notebook.cells) if cell.source.strip() == f'check("{part}")')
             todos = [index for index in range(start, checked) if "NotImplementedError(" in notebook.cells[index].source]
-            for step, module in (("mistake", definitions(REPO / "tests" / "submissions" / "bugs" / f"{bug}.py")), ("fix", reference)):
+            attempts = [(f"mistake: {bug}", definitions(BUGS / f"{bug}.py")) for bug in bug_names] + [("fix", reference)]
+            for number, (step, module) in enumerate(attempts):
                 for index in todos:
                     fill(notebook.cells[index], module)
-                begin = todos[0] if step == "fix" else start  # after the fix, run again from the first cell it changed
+                begin = todos[0] if number else start  # after the first attempt, run again from the first cell it changed
                 seconds = execute(range(begin, checked + 1))
-                steps.append((part, f"{step}: {bug}" if step == "mistake" else step, verdict(notebook.cells[checked]), seconds))
+                steps.append((part, step, verdict(notebook.cells[checked]), seconds))
                 print(*steps[-1], flush=True)
             start = checked + 1
     for cell in notebook.cells:
@@ -160,6 +168,18 @@ def top_to_bottom(notebook: nbformat.NotebookNode, folder: Path, kernel: str) ->
             checks[called[1]] = verdict(cell)
     errors = [verdict(cell) for cell in notebook.cells if any(output.output_type == "error" for output in cell.get("outputs", []))]
     return {"checks": checks, "errors": errors}, seconds
+
+
+def gradescope_part(bug: str, part: str) -> str:
+    """The Gradescope verdict of a mistake on its own part: tests passed and points, from the judge on the zip."""
+    results = WORK / f"results-{bug}.json"
+    subprocess.run([sys.executable, "-m", "autograder.package.local_grade", "--zip", str(REPO / "dist" / "autograder.zip"),
+                    "--submission", str(BUGS / f"{bug}.py"), "--results", str(results), "--tags", part],
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    tests = [test for test in json.loads(results.read_text())["tests"] if part in test["tags"]]
+    passed = sum(test["status"] == "passed" for test in tests)
+    return (f"{passed}/{len(tests)} tests, {sum(test['score'] for test in tests):g}/"
+            f"{sum(test['max_score'] for test in tests):g} points")
 
 
 def gradescope(submission: Path) -> tuple[dict, float, float]:
@@ -196,9 +216,10 @@ def main() -> int:
 
     print(f"\nStudent's Python: {PYTHON} -> Python {version[0]}, tensorflow {version[1]}, numpy {version[2]} "
           f"(preinstalled: {' '.join(PLATFORM)}; {install_seconds:.0f} s)")
-    print(f"\n{'part':<11} {'step':<40} {'check in the notebook':<42} {'s':>5}")
+    print(f"\n{'part':<11} {'step':<45} {'check in the notebook':<30} {'Gradescope on this part':<32} {'s':>5}")
     for part, step, shown, seconds in steps:
-        print(f"{part:<11} {step:<40} {shown[:42]:<42} {seconds:>5.0f}")
+        graded_there = gradescope_part(step.split(": ", 1)[1], part) if step.startswith("mistake: ") else ""
+        print(f"{part:<11} {step:<45} {shown[:30]:<30} {graded_there:<32} {seconds:>5.0f}")
     print(f"\nTop to bottom in a new kernel: {run_all_seconds:.0f} s; cells that failed: {run_all['errors'] or 'none'}")
     print(f"`make grade` (Python 3.10, the judge's pinned tensorflow-cpu): {score:g}/100 in {grade_seconds:.0f} s\n")
     print(f"{'part':<11} {'local check (visible tests)':<30} {'Gradescope: tests passed':<26} {'points':>8}")

@@ -1,7 +1,8 @@
 """`make stencil` (with assignment.build): the students' local checker, in stencil/, and dist/stencil.zip.
 
 It is the autograder itself with only the public cases: the engine, the reference's
-answers on the public inputs, and check.py to run it from a notebook or a terminal.
+answers on the public inputs, and check.py to run it from a notebook or a terminal;
+and README.md (from student_readme.md here): how to start, check and submit.
 The zip holds all of stencil/, for students on Colab.
 
     python -m autograder.package.export_checker [--stencil stencil] [--zip dist/stencil.zip]
@@ -19,6 +20,7 @@ from autograder.grade import run_tests
 from autograder.package.build_zip import ENGINE, PACKAGING, REFERENCE, REPO, copy_engine, record_expected, write_zip
 from autograder.package.check import NEEDS, canonical, pins_of
 from autograder.session import read_expected, write_expected
+from autograder.training_time import TIMED_BY
 
 
 def export(stencil: Path) -> None:
@@ -31,6 +33,9 @@ def export(stencil: Path) -> None:
     config = {key: value for key, value in config.items() if key not in ("hidden_seed", "calibration")}
     # Locally, training is checked on the public test split, next to the notebook.
     config.update(data_dir="../data", evaluation_split="test.txt")
+    # What Gradescope trains with: the local timer compares this Python's versions with them (training_time.TIMED_BY).
+    pins = pins_of(ENGINE / "requirements.txt")
+    config["graded_with"] = {package: pins["tensorflow-cpu" if package == "tensorflow" else package] for package in TIMED_BY}
     (checker / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (checker / "expected").mkdir()
     write_expected(recorded, *record_expected(REFERENCE, None, config["threads"]), previous=previous)
@@ -38,6 +43,7 @@ def export(stencil: Path) -> None:
     (checker / "expected" / "tests.json").write_text(json.dumps(collected, indent=1) + "\n")
     shutil.copy(PACKAGING / "check.py", stencil / "check.py")
     shutil.copy(REPO / "CONTRACT.md", stencil / "CONTRACT.md")
+    shutil.copy(PACKAGING / "student_readme.md", stencil / "README.md")
     (stencil / "requirements.txt").write_text(student_requirements())
 
 

@@ -26,6 +26,12 @@ CALL_OPTIONS = [
 ]
 
 
+# The visible calls: every option set, then the defaults a student's own model uses (zeros to start, no final state):
+# the second shows a state that starts elsewhere than zeros, and return_sequences answered with [outputs, s_T].
+VISIBLE_CALL_OPTIONS = [{"return_sequences": True, "return_state": True, "initial_state": True},
+                        {"return_sequences": True, "return_state": False, "initial_state": False}]
+
+
 def option_id(options: dict) -> str:
     return "seq{:d}-state{:d}-init{:d}".format(options["return_sequences"], options["return_state"], options["initial_state"])
 
@@ -84,9 +90,7 @@ def _recurrent_cases(rng, visible, layer):
             arrays[f"{case}:{state}_prev"] = _normal(rng, batch, units)
         specs.append({"id": case, "kind": "step", "units": units, "activation": activation})
 
-    visible_options = {"return_sequences": True, "return_state": True, "initial_state": True}
-    options_to_test = [visible_options] if visible else CALL_OPTIONS
-    for options in options_to_test:
+    for options in VISIBLE_CALL_OPTIONS if visible else CALL_OPTIONS:
         case = f"{layer}/call/{option_id(options)}"
         add_weights(rng, case, input_dim, units, arrays)
         arrays[f"{case}:x"] = _normal(rng, batch, steps, input_dim, scale=1.0)
@@ -96,7 +100,7 @@ def _recurrent_cases(rng, visible, layer):
         spec = {"id": case, "kind": "call", "units": units, "activation": "tanh", **options,
                 # MyRNN accepts its initial state bare or as a one-element list; try both.
                 "state_as_list": layer == "lstm" or options["return_sequences"]}
-        if visible:  # the students' checker sees a cut gradient tape here; hidden cases have a case of their own
+        if visible and options == VISIBLE_CALL_OPTIONS[0]:  # the checker sees a cut tape here; hidden cases have a case of their own
             arrays[f"{case}:upstream"] = _normal(rng, batch, steps, units, scale=1.0)
             spec["gradients"] = True
         specs.append(spec)

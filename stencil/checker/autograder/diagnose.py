@@ -146,6 +146,16 @@ def numpy_in_graph(trace: str) -> Diagnosis | None:
         "tensors only (`tf.stack`, `tf.concat`, `@`) in `call` and `step`."))
 
 
+def error_mistake(trace: str) -> Diagnosis | None:
+    """The mistake an error's traceback names, when it names one a student can act on."""
+    if "No gradients provided for any variable" in trace:
+        return Diagnosis("loss-outside-tape", (
+            "`tape.gradient` found no path from your loss to the weights, so there is nothing to apply. Compute the "
+            "loss inside the tape: call the model and the loss function both under `with tf.GradientTape() as tape:`, "
+            "then take `tape.gradient(loss, model.trainable_variables)` after the block."))
+    return numpy_in_graph(trace)
+
+
 def initial_state_form(layer: str, as_list: bool) -> Diagnosis:
     if layer == "lstm":
         return Diagnosis("initial-state-form", "Here `initial_state` is the list `[h_0, c_0]`: unpack it with "
@@ -155,6 +165,48 @@ def initial_state_form(layer: str, as_list: bool) -> Diagnosis:
         f"Here `initial_state` is {came}; the contract allows both forms (as Keras layers do), and your code failed "
         "on this one. Accept both, for instance: `s = initial_state[0] if isinstance(initial_state, (list, tuple)) "
         "else initial_state`."))
+
+
+def rnn_start_not_zeros(outputs, x, W_r, b_r, activation: str) -> Diagnosis | None:
+    """Every step carries the state right, but the first one starts from another s_0 than zeros."""
+    act, outputs = ACTIVATIONS[activation], np.asarray(outputs, dtype=np.float64)
+    if outputs.ndim != 3 or outputs.shape[:2] != x.shape[:2] or outputs.shape[1] < 2:
+        return None
+    carried = all(_close(outputs[:, t], act(np.concatenate([x[:, t], outputs[:, t - 1]], -1) @ W_r + b_r))
+                  for t in range(1, outputs.shape[1]))
+    zeros = np.zeros((x.shape[0], W_r.shape[1]))
+    if not carried or _close(outputs[:, 0], act(np.concatenate([x[:, 0], zeros], -1) @ W_r + b_r)):
+        return None
+    ones = _close(outputs[:, 0], act(np.concatenate([x[:, 0], zeros + 1], -1) @ W_r + b_r))
+    return Diagnosis("initial-state-not-zeros", (
+        "No `initial_state` was given in this call, so the state must start at zeros: "
+        "`s = tf.zeros((tf.shape(inputs)[0], self.units))`. Your steps carry the state correctly, but your first "
+        f"step starts from {'ones' if ones else 'something else'}."))
+
+
+def return_sequences_with_state(layer: str) -> Diagnosis:
+    final = "s_T" if layer == "rnn" else "h_T, c_T"
+    return Diagnosis("return-sequences-with-state", (
+        "With return_sequences=True and return_state=False, `call` returns `outputs` alone: every step's state "
+        f"stacked, shape (batch, T, units). The final state comes too, as the list [outputs, {final}], only when "
+        "return_state=True: the two flags are independent, as in Keras (the lecture's \"whole sequence of outputs + "
+        "final state\" is what both together give)."))
+
+
+RETURN_SEQUENCES_SHAPES = re.compile(r"Incompatible shapes: \[(\d+),(\d+)\] vs\. \[\1,(\d+),\2\]")
+
+
+def return_sequences_ignored(error: str) -> Diagnosis | None:
+    """The autograder multiplies `outputs` by a (batch, T, units) tensor to take gradients: a (batch, units) one fails so."""
+    shapes = RETURN_SEQUENCES_SHAPES.search(error)
+    if not shapes:
+        return None
+    batch, units, steps = shapes.groups()
+    return Diagnosis("return-sequences-ignored", (
+        f"With return_sequences=True, `outputs` must hold every step's state, shape (batch, T, units) = "
+        f"({batch}, {steps}, {units}); yours has shape ({batch}, {units}), the last state only. Keep each step's "
+        "state in a list and stack them over time: `tf.stack(states, axis=1)`. (The error below comes from the "
+        "autograder multiplying your `outputs` by a tensor of the right shape to take gradients.)"))
 
 
 def softmax_on_logits(actual, expected_logits) -> Diagnosis | None:
@@ -240,6 +292,7 @@ def perplexity_mistake(value: float, labels, logits) -> Diagnosis | None:
 
 LABELS = tuple(RNN_STEP_MISTAKES) + tuple(LSTM_C_MISTAKES) + tuple(LSTM_H_MISTAKES) + (
     LSTM_CELL_MODULES[0], LSTM_OUTPUT_MODULE[0], "lstm-state-order", "tape-cut", "initial-state-form",
+    "initial-state-not-zeros", "return-sequences-with-state", "return-sequences-ignored", "loss-outside-tape",
     "lm-softmax-on-logits", "lm-looks-ahead", "lm-no-recurrence", "windows-count")
 # Labels the checks give without a sentence from here (their messages need the check's own figures).
 LABELS += ("windows-not-arrays", "not-from-scratch", "train-losses-not-per-epoch", "train-diverged", "train-not-learning",

@@ -1,6 +1,7 @@
 """My train computes the gradients but never calls apply_gradients, so the model never changes.
 
 expect-fail: train
+expect-output: test perplexity is \d+, and guessing uniformly among the vocabulary's 2000 tokens gives 2000
 """
 
 

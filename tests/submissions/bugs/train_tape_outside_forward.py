@@ -1,6 +1,7 @@
 """My train runs the model before opening the GradientTape, so the tape sees no weights (all gradients are None) and nothing is learned.
 
 expect-fail: train
+expect-output: \*Hint:\* `tape.gradient` found no path from your loss to the weights
 """
 
 

@@ -3,7 +3,7 @@
 import pytest
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.cases import CALL_OPTIONS, LSTM_GATES, option_id, option_words
+from autograder.cases import CALL_OPTIONS, LSTM_GATES, VISIBLE_CALL_OPTIONS, option_id, option_words
 from autograder.diagnose import lstm_step_mistake
 from autograder.feedback import CheckFailed, check_tensor
 from autograder.tests.recurrent import expect_call, expect_gradient
@@ -58,8 +58,9 @@ def test_lstm_hidden_state_after_one_step(lstm, session):
 @tags("lstm")
 @visibility("visible")
 def test_lstm_call_on_public_inputs(lstm, session):
-    """MyLSTM.call returns every hidden state and [h_T, c_T] from a given [h_0, c_0], and backpropagates through time"""
-    expect_call(lstm, session, "visible/lstm/call/seq1-state1-init1", "lstm")
+    """MyLSTM.call returns every hidden state and [h_T, c_T] from a given [h_0, c_0], and backpropagates through time; with return_sequences alone, from zeros, it returns the hidden states alone"""
+    for options in VISIBLE_CALL_OPTIONS:
+        expect_call(lstm, session, f"visible/lstm/call/{option_id(options)}", "lstm")
 
 
 @weight(1)
