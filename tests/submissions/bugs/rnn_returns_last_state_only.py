@@ -3,18 +3,6 @@
 expect-fail: rnn
 """
 
-import numpy as np
-import tensorflow as tf
-
-
-def make_windows(ids, window_sz):
-    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
-    num_windows = max(len(ids) - 1, 0) // window_sz
-    end = num_windows * window_sz
-    inputs = ids[:end].reshape(num_windows, window_sz)
-    labels = ids[1:end + 1].reshape(num_windows, window_sz)
-    return inputs, labels
-
 
 class MyRNN(tf.keras.layers.Layer):
     def __init__(self, units, activation="tanh", return_sequences=False, return_state=False, **kwargs):
@@ -45,101 +33,6 @@ class MyRNN(tf.keras.layers.Layer):
             states.append(s)
         outputs = s
         return [outputs, s] if self.return_state else outputs
-
-
-class MyLSTM(tf.keras.layers.Layer):
-    def __init__(self, units, return_sequences=False, return_state=False, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-
-    def build(self, input_shape):
-        input_dim = input_shape[-1]
-        units = self.units
-        self.W_i = self.add_weight(name="W_i", shape=(units, units), initializer="orthogonal")
-        self.W_f = self.add_weight(name="W_f", shape=(units, units), initializer="orthogonal")
-        self.W_o = self.add_weight(name="W_o", shape=(units, units), initializer="orthogonal")
-        self.W_c = self.add_weight(name="W_c", shape=(units, units), initializer="orthogonal")
-        self.U_i = self.add_weight(name="U_i", shape=(input_dim, units), initializer="glorot_uniform")
-        self.U_f = self.add_weight(name="U_f", shape=(input_dim, units), initializer="glorot_uniform")
-        self.U_o = self.add_weight(name="U_o", shape=(input_dim, units), initializer="glorot_uniform")
-        self.U_c = self.add_weight(name="U_c", shape=(input_dim, units), initializer="glorot_uniform")
-        self.b_i = self.add_weight(name="b_i", shape=(units,), initializer="zeros")
-        self.b_f = self.add_weight(name="b_f", shape=(units,), initializer="ones")
-        self.b_o = self.add_weight(name="b_o", shape=(units,), initializer="zeros")
-        self.b_c = self.add_weight(name="b_c", shape=(units,), initializer="zeros")
-
-    def step(self, x_t, h_prev, c_prev):
-        i_t = tf.sigmoid(h_prev @ self.W_i + x_t @ self.U_i + self.b_i)
-        f_t = tf.sigmoid(h_prev @ self.W_f + x_t @ self.U_f + self.b_f)
-        o_t = tf.sigmoid(h_prev @ self.W_o + x_t @ self.U_o + self.b_o)
-        c_tilde = tf.tanh(h_prev @ self.W_c + x_t @ self.U_c + self.b_c)
-        c_t = f_t * c_prev + i_t * c_tilde
-        h_t = o_t * tf.tanh(c_t)
-        return h_t, c_t
-
-    def call(self, inputs, initial_state=None):
-        if initial_state is None:
-            h = tf.zeros((tf.shape(inputs)[0], self.units), dtype=inputs.dtype)
-            c = tf.zeros((tf.shape(inputs)[0], self.units), dtype=inputs.dtype)
-        else:
-            h, c = initial_state
-        hidden_states = []
-        for t in range(inputs.shape[1]):
-            h, c = self.step(inputs[:, t, :], h, c)
-            hidden_states.append(h)
-        outputs = tf.stack(hidden_states, axis=1) if self.return_sequences else h
-        return [outputs, h, c] if self.return_state else outputs
-
-
-class LanguageModel(tf.keras.Model):
-    def __init__(self, vocab_sz, cell="lstm", embedding_sz=64, hidden_sz=128, **kwargs):
-        super().__init__(**kwargs)
-        self.vocab_sz = vocab_sz
-        self.embedding = tf.keras.layers.Embedding(vocab_sz, embedding_sz)
-        if cell == "lstm":
-            self.rnn = MyLSTM(hidden_sz, return_sequences=True)
-        elif cell == "rnn":
-            self.rnn = MyRNN(hidden_sz, return_sequences=True)
-        else:
-            raise ValueError(f"cell must be 'lstm' or 'rnn', not {cell!r}")
-        self.classifier = tf.keras.layers.Dense(vocab_sz)
-
-    def call(self, inputs):
-        embeddings = self.embedding(inputs)  # (B, T, embedding_sz)
-        states = self.rnn(embeddings)  # (B, T, hidden_sz)
-        return self.classifier(states)  # (B, T, vocab_sz)
-
-
-def perplexity(labels, logits):
-    losses = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-    return tf.exp(tf.reduce_mean(losses))
-
-
-def train(model, inputs, labels, epochs, batch_sz, learning_rate):
-    optimizer = tf.keras.optimizers.Adam(learning_rate)
-
-    @tf.function(reduce_retracing=True)
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            logits = model(x)
-            loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss
-
-    epoch_losses = []
-    for _ in range(epochs):
-        order = np.random.permutation(len(inputs))
-        total, count = 0.0, 0
-        for start in range(0, len(inputs), batch_sz):
-            batch = order[start:start + batch_sz]
-            loss = train_step(inputs[batch], labels[batch])
-            total += float(loss) * len(batch)
-            count += len(batch)
-        epoch_losses.append(total / max(count, 1))
-    return epoch_losses
 
 
 HPARAMS = {

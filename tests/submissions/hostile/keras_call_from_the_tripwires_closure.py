@@ -8,9 +8,6 @@ known-gap: the tripwire runs in the student's own process, so the originals it g
 expect-output: (?i)LSTMCell.*from scratch
 """
 
-import numpy as np
-import tensorflow as tf
-
 
 def _unwrapped(function):
     """What a wrapper calls: the function held in its closure, or the function itself."""
@@ -19,48 +16,6 @@ def _unwrapped(function):
         if callable(inner) and getattr(inner, "__name__", None) == function.__name__ and inner is not function:
             return _unwrapped(inner)
     return function
-
-
-def make_windows(ids, window_sz):
-    ids = np.asarray(ids, dtype=np.int64).reshape(-1)  # (N,)
-    num_windows = max(len(ids) - 1, 0) // window_sz
-    end = num_windows * window_sz
-    inputs = ids[:end].reshape(num_windows, window_sz)  # (num_windows, T)
-    labels = ids[1:end + 1].reshape(num_windows, window_sz)  # (num_windows, T), one position later
-    return inputs, labels
-
-
-class MyRNN(tf.keras.layers.Layer):
-
-    def __init__(self, units, activation="tanh", return_sequences=False, return_state=False, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.activation = tf.keras.activations.get(activation)
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-
-    def build(self, input_shape):
-        input_dim = input_shape[-1]
-        # rows [0, input_dim) multiply x_t, rows [input_dim, input_dim + units) multiply s_{t-1}
-        self.W_r = self.add_weight(name="W_r", shape=(input_dim + self.units, self.units), initializer="glorot_uniform")
-        self.b_r = self.add_weight(name="b_r", shape=(self.units,), initializer="zeros")
-
-    def step(self, x_t, s_prev):
-        return self.activation(tf.concat([x_t, s_prev], axis=-1) @ self.W_r + self.b_r)  # (B, units)
-
-    def call(self, inputs, initial_state=None):
-        if initial_state is None:
-            s = tf.zeros((tf.shape(inputs)[0], self.units), dtype=inputs.dtype)  # s_0 = 0: (B, units)
-        elif isinstance(initial_state, (list, tuple)):
-            s = initial_state[0]
-        else:
-            s = initial_state
-        states = []
-        for t in range(inputs.shape[1]):
-            s = self.step(inputs[:, t, :], s)  # (B, units)
-            states.append(s)
-        outputs = tf.stack(states, axis=1) if self.return_sequences else s  # (B, T, units) or (B, units)
-        return [outputs, s] if self.return_state else outputs
 
 
 class MyLSTM(tf.keras.layers.Layer):
@@ -110,21 +65,10 @@ class MyLSTM(tf.keras.layers.Layer):
         return [outputs, h, c] if self.return_state else outputs
 
 
-class LanguageModel(tf.keras.Model):
+del perplexity
 
-    def __init__(self, vocab_sz, cell="lstm", embedding_sz=64, hidden_sz=128, **kwargs):
-        super().__init__(**kwargs)
-        self.vocab_sz = vocab_sz
-        self.embedding = tf.keras.layers.Embedding(vocab_sz, embedding_sz)
-        if cell == "lstm":
-            self.rnn = MyLSTM(hidden_sz, return_sequences=True)
-        elif cell == "rnn":
-            self.rnn = MyRNN(hidden_sz, return_sequences=True)
-        else:
-            raise ValueError(f"cell must be 'lstm' or 'rnn', not {cell!r}")
-        self.classifier = tf.keras.layers.Dense(vocab_sz)
 
-    def call(self, inputs):
-        embeddings = self.embedding(inputs)  # (B, T, embedding_sz)
-        states = self.rnn(embeddings)  # (B, T, hidden_sz)
-        return self.classifier(states)  # (B, T, vocab_sz)
+del train
+
+
+del HPARAMS

