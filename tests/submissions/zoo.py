@@ -10,7 +10,7 @@ holds lines of the form
     expect-output: <regex>       optional: a failing test's feedback must match it
     known-gap: <why>             optional: the grader cannot see this bug yet (the test is a strict xfail)
     expect-score: <points>       optional: the exact total score (e.g. 0 for a stencil that only cheats)
-    no-points: lstm train        optional: every test of these parts must score 0 (the part an attack aimed at)
+    no-points: lstm train 6.2    optional: every test of these parts, and these tests, must score 0 (what an attack aimed at)
     cpu-budget: train 10         optional: grade with these parts' CPU budgets (a small one stops a CPU burner soon)
     whole: <why>                 optional: this upload stays byte-exact (see below)
 
@@ -82,7 +82,7 @@ class Entry:
         if ALL_PARTS:
             return frozenset(PARTS)
         if self.graded_parts is not None:
-            return self.graded_parts | self.expect_fail | self.no_points
+            return self.graded_parts | self.expect_fail | (self.no_points & frozenset(PARTS))
         if self.kind == "hostile":
             return frozenset(PARTS)
         parts = set(TENSOR_PARTS) | self.expect_fail
@@ -118,6 +118,12 @@ def _budgets(value: str, path: Path) -> dict:
     return budgets
 
 
+def _parts_or_tests(value: str, path: Path, key: str) -> frozenset:
+    tests = frozenset(word for word in value.split() if re.fullmatch(r"\d+(\.\d+)+", word))
+    rest = " ".join(word for word in value.split() if word not in tests)
+    return tests | (_parts(rest, path, key) if rest else frozenset())
+
+
 def read_entry(path: Path) -> Entry:
     text = header_text(path)
     lines = [line.strip() for line in text.splitlines()]
@@ -140,7 +146,7 @@ def read_entry(path: Path) -> Entry:
         expect_output=fields.get("expect-output"),
         known_gap=fields.get("known-gap"),
         expect_score=float(fields["expect-score"]) if "expect-score" in fields else None,
-        no_points=_parts(fields["no-points"], path, "no-points") if "no-points" in fields else frozenset(),
+        no_points=_parts_or_tests(fields["no-points"], path, "no-points") if "no-points" in fields else frozenset(),
         cpu_budget=_budgets(fields["cpu-budget"], path) if "cpu-budget" in fields else None,
     )
     if (kind == "hostile") != (entry.hostile is not None):
@@ -439,10 +445,11 @@ def verdict_problems(entry: Entry, results: dict, graded: frozenset) -> list[str
         elif not any(NAMES_SOMETHING.search(test["output"]) for test in lost):
             problems.append(f"{part}: no failing test's feedback names a tensor or function: "
                             f"{[test['output'][:200] for test in lost[:3]]}")
-    for part in sorted(entry.no_points & graded):
-        scored = [f"{test['number']} {test['score']:g}" for test in results["tests"] if test["tags"] == [part] and test["score"] > 0]
+    for aim in sorted(entry.no_points):
+        scored = [f"{test['number']} {test['score']:g}" for test in results["tests"]
+                  if (test["tags"] == [aim] and aim in graded or test["number"] == aim) and test["score"] > 0]
         if scored:
-            problems.append(f"{part}: the attack on this part earned points ({', '.join(scored)})")
+            problems.append(f"{aim}: the attack on it earned points ({', '.join(scored)})")
     if entry.expect_score is not None and abs(results.get("score", -1) - entry.expect_score) > 1e-9:
         scored = [f"{test['number']} {test['score']:g}" for test in results["tests"] if test["score"] > 0]
         problems.append(f"scored {results.get('score')}, expected exactly {entry.expect_score:g} (points in {scored})")
