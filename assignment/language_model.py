@@ -766,6 +766,50 @@ test_perplexity = corpus_perplexity(model, test_inputs, test_labels)
 print(f"uniform model: {len(vocab)}; unigram model on valid: {np.exp(-np.mean(np.log(unigram_probs[valid_labels]))):.1f}")
 print(f"your model: valid perplexity {valid_perplexity:.1f}, test perplexity {test_perplexity:.1f}")
 
+
+# %% [markdown]
+# ### Does the RNN fix the limitations of the N-gram model?
+#
+# The lecture asks it; here is the answer with your own numbers. An N-gram model predicts $x_{t+1}$ from the
+# last $N - 1$ words only, by counting in the training text $c(\cdot)$: the bigram from $x_t$, the trigram from
+# $x_{t-1}, x_t$. A pair or triple never seen in training would get probability 0, so each is *interpolated*
+# with the shorter ones (the weights $\lambda$ were chosen on the validation split):
+#
+# $$p(x_{t+1} \mid x_{t-1}, x_t) = \lambda_3 \frac{c(x_{t-1}\, x_t\, x_{t+1})}{c(x_{t-1}\, x_t)}
+#   + \lambda_2 \frac{c(x_t\, x_{t+1})}{c(x_t)} + \lambda_1\, p_{\text{unigram}}(x_{t+1})$$
+#
+# Its table of counts grows with $N$, and it sees nothing before $x_{t-1}$; your RNN has the same number of
+# weights for any context, and its state $s_t$ can carry a word from far back.
+
+# %%
+def ngram_perplexity(train_ids, test_ids, lambda_2, lambda_3=0.0):
+    """Test perplexity of the interpolated count n-gram above (a bigram when lambda_3 is 0), counted on train_ids."""
+    V = len(vocab)
+
+    def counter(n):  # c(n-gram) for n-grams given as one integer key each, counted on train_ids
+        grams = sum(train_ids[i:len(train_ids) - n + 1 + i].astype(np.int64) * V ** (n - 1 - i) for i in range(n))
+        keys, counts = np.unique(grams, return_counts=True)
+
+        def count(wanted):
+            at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+            return np.where(keys[at] == wanted, counts[at], 0)
+        return count
+
+    c1, c2, c3 = counter(1), counter(2), counter(3)
+    before, last, following = (test_ids[i:len(test_ids) - 2 + i].astype(np.int64) for i in range(3))  # x_{t-1}, x_t, x_{t+1}
+    unigram = (c1(following) + 1) / (len(train_ids) + V)
+    bigram = c2(last * V + following) / np.maximum(c1(last), 1)
+    history = c2(before * V + last)
+    trigram = c3((before * V + last) * V + following) / np.maximum(history, 1)
+    lambda_2 = np.where(history > 0, lambda_2, lambda_2 + lambda_3)  # an unseen x_{t-1} x_t passes its weight down
+    lambda_3 = np.where(history > 0, lambda_3, 0.0)
+    p = lambda_3 * trigram + lambda_2 * bigram + (1 - lambda_2 - lambda_3) * unigram
+    return float(np.exp(-np.mean(np.log(p))))
+
+
+print(f"test perplexity:  bigram {ngram_perplexity(train_ids, test_ids, 0.85):.1f}   "
+      f"trigram {ngram_perplexity(train_ids, test_ids, 0.35, 0.5):.1f}   your {HPARAMS['cell']} {test_perplexity:.1f}")
+
 # %%
 plt.plot(range(1, len(epoch_losses) + 1), np.exp(epoch_losses), "o-", label="training (mean over the epoch)")
 plt.axhline(valid_perplexity, color="gray", linestyle="--", label="validation, after training")

@@ -296,4 +296,4 @@ LABELS = tuple(RNN_STEP_MISTAKES) + tuple(LSTM_C_MISTAKES) + tuple(LSTM_H_MISTAK
     "lm-softmax-on-logits", "lm-looks-ahead", "lm-no-recurrence", "windows-count")
 # Labels the checks give without a sentence from here (their messages need the check's own figures).
 LABELS += ("windows-not-arrays", "not-from-scratch", "train-losses-not-per-epoch", "train-diverged", "train-not-learning",
-           "train-losses-mismatch") + tuple(PERPLEXITY_MISTAKES)
+           "train-losses-mismatch", "train-no-epochs", "train-state-unused") + tuple(PERPLEXITY_MISTAKES)

@@ -67,14 +67,21 @@ def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free
 
 
-def recurrent_states(cell: str, embedded, kernel, recurrent_kernel, bias):
-    """Hidden states (B, T, H) of a SimpleRNN (tanh) or LSTM over embedded inputs (B, T, E), from zero state."""
+def recurrent_states(cell: str, embedded, kernel, recurrent_kernel, bias, carry_state: bool = True):
+    """Hidden states (B, T, H) of a SimpleRNN (tanh) or LSTM over embedded inputs (B, T, E), from zero state.
+
+    With carry_state=False the state (h, and c for an LSTM) is reset to zero before every
+    step, so each state comes from its own token only: the ablation that shows whether a
+    trained model uses its recurrence.
+    """
     batch, steps, _ = embedded.shape
     units = recurrent_kernel.shape[0]
     h = np.zeros((batch, units), dtype=embedded.dtype)
     c = np.zeros_like(h)
     states = np.empty((batch, steps, units), dtype=embedded.dtype)
     for t in range(steps):
+        if not carry_state:
+            h, c = np.zeros_like(h), np.zeros_like(c)
         z = embedded[:, t] @ kernel + h @ recurrent_kernel + bias
         if cell == "rnn":
             h = np.tanh(z)
@@ -86,8 +93,9 @@ def recurrent_states(cell: str, embedded, kernel, recurrent_kernel, bias):
     return states
 
 
-def perplexity(model: TrainedModel, inputs: np.ndarray, labels: np.ndarray) -> float:
-    """exp(mean cross-entropy) of the model's next-token predictions over every position of every window."""
+def perplexity(model: TrainedModel, inputs: np.ndarray, labels: np.ndarray, carry_state: bool = True) -> float:
+    """exp(mean cross-entropy) of the model's next-token predictions over every position of every window
+    (with carry_state=False, each prediction from its own token only: see recurrent_states)."""
     if inputs.size == 0:
         raise ValueError("no windows to evaluate on")
     vocab_sz = model.classifier_bias.shape[0]
@@ -95,7 +103,8 @@ def perplexity(model: TrainedModel, inputs: np.ndarray, labels: np.ndarray) -> f
     total = 0.0
     for start in range(0, len(inputs), batch):
         x, y = inputs[start:start + batch], labels[start:start + batch]
-        states = recurrent_states(model.cell, model.embedding[x], model.kernel, model.recurrent_kernel, model.bias)
+        states = recurrent_states(model.cell, model.embedding[x], model.kernel, model.recurrent_kernel, model.bias,
+                                  carry_state)
         logits = states @ model.classifier_kernel + model.classifier_bias  # (B, T, V), float32
         logits -= logits.max(axis=-1, keepdims=True)
         log_norm = np.log(np.exp(logits).sum(axis=-1, dtype=np.float64))
@@ -108,6 +117,36 @@ def windows(ids: np.ndarray, window_sz: int):
     """Non-overlapping windows and next-token labels, the remainder dropped (the contract's make_windows)."""
     count = max(len(ids) - 1, 0) // window_sz
     return ids[:count * window_sz].reshape(count, window_sz), ids[1:count * window_sz + 1].reshape(count, window_sz)
+
+
+def uses_state(test_perplexity: float, state_reset_perplexity: float, min_ratio: float) -> bool:
+    """Whether the model predicts worse, by at least `min_ratio`, when its state is reset before every step.
+
+    A model that predicts as well from the current token alone is a table of bigrams in a
+    recurrent model's clothes, however it got its weights (written in, or trained with the
+    recurrence cut). The ratio is calibrated (`make calibrate`) far below what the reference
+    and the vanilla RNN show.
+    """
+    return bool(np.isfinite(test_perplexity) and state_reset_perplexity >= test_perplexity * min_ratio)
+
+
+def implausible(test_perplexity: float, floor: float | None) -> dict | None:
+    """For staff: a perplexity far below what the reference reaches with a much longer training run (`floor`,
+    calibrated by `make calibrate`) is recorded, not rewarded silently; None when it is not."""
+    if floor is None or not np.isfinite(test_perplexity) or test_perplexity >= floor:
+        return None
+    return {"test_perplexity": round(float(test_perplexity), 2), "floor": float(floor)}
+
+
+# How far the last epoch's mean training loss may lie from the held-out cross-entropy the judge measures, either
+# way. Below: a model fits its training text better than unseen text (the reference's gap is about 0.1 nats). Above:
+# an epoch's mean still carries the loss of its first batches (most, after one epoch). A returned loss outside this
+# band does not describe the model that was trained.
+LOSS_TOLERANCE_NATS = 0.75
+
+
+def loss_matches(last_loss: float, held_out_cross_entropy: float) -> bool:
+    return abs(last_loss - held_out_cross_entropy) <= LOSS_TOLERANCE_NATS
 
 
 PERPLEXITY_POINTS = 18

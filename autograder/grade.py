@@ -125,11 +125,14 @@ def grading_record(session: Session) -> dict:
                        "stopped_in": run.stage if run.ending != "finished" else None, "refused": run.refused, "uid": run.uid,
                        "cpu_seconds_by_part": {name: round(cpu, 2) for name, cpu in run.stage_cpu_seconds.items() if name != "all"}}
                 for part, run in session.runs.items()}
-    perplexity = session.test_perplexity
     return {"judge_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "cpu_share": session.cpu_share, "cpu_share_source": session.cpu_share_source, "children": children, "problem": session.problem,
-            "test_perplexity": perplexity if perplexity is not None and math.isfinite(perplexity) else None,
-            "large_literals": session.large_literals}
+            "test_perplexity": _finite(session.test_perplexity), "state_reset_perplexity": _finite(session.state_reset_perplexity),
+            "implausible": session.implausible, "large_literals": session.large_literals}
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def grade(root: Path, tags: set[str] | None = None) -> dict:

@@ -322,6 +322,31 @@ def corpus_perplexity(model, inputs, labels, batch_sz=256):
     return float(np.exp(np.average(log_perplexities, weights=sizes)))
 
 
+def ngram_perplexity(train_ids, test_ids, lambda_2, lambda_3=0.0):
+    """Test perplexity of the interpolated count n-gram above (a bigram when lambda_3 is 0), counted on train_ids."""
+    V = len(vocab)
+
+    def counter(n):  # c(n-gram) for n-grams given as one integer key each, counted on train_ids
+        grams = sum(train_ids[i:len(train_ids) - n + 1 + i].astype(np.int64) * V ** (n - 1 - i) for i in range(n))
+        keys, counts = np.unique(grams, return_counts=True)
+
+        def count(wanted):
+            at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+            return np.where(keys[at] == wanted, counts[at], 0)
+        return count
+
+    c1, c2, c3 = counter(1), counter(2), counter(3)
+    before, last, following = (test_ids[i:len(test_ids) - 2 + i].astype(np.int64) for i in range(3))  # x_{t-1}, x_t, x_{t+1}
+    unigram = (c1(following) + 1) / (len(train_ids) + V)
+    bigram = c2(last * V + following) / np.maximum(c1(last), 1)
+    history = c2(before * V + last)
+    trigram = c3((before * V + last) * V + following) / np.maximum(history, 1)
+    lambda_2 = np.where(history > 0, lambda_2, lambda_2 + lambda_3)  # an unseen x_{t-1} x_t passes its weight down
+    lambda_3 = np.where(history > 0, lambda_3, 0.0)
+    p = lambda_3 * trigram + lambda_2 * bigram + (1 - lambda_2 - lambda_3) * unigram
+    return float(np.exp(-np.mean(np.log(p))))
+
+
 def generate(model, vocab, prompt, length=30, temperature=0.8, window_sz=20, seed=0):
     """Continue the words of prompt with length words sampled from model; vocab maps ids to words."""
     rng = np.random.default_rng(seed)

@@ -36,9 +36,9 @@ STENCIL_NOTEBOOK = REPO / "stencil" / "language_model.ipynb"
 
 
 def grade_submission(submission: Path, results: Path, tags=None, timeout: float = 900, zip_path: Path = ZIP) -> dict:
-    """Grade `submission` (a file or folder) with `make grade`'s command; the parsed results.json."""
-    if not ZIP.is_file():
-        pytest.fail(f"{ZIP} is missing: run `make autograder` first (`make test` does).")
+    """Grade `submission` (a file or folder) with `make grade`'s command on `zip_path`; the parsed results.json."""
+    if not zip_path.is_file():
+        pytest.fail(f"{zip_path} is missing: run `make autograder` first (`make test` does).")
     command = [sys.executable, "-m", "autograder.package.local_grade", "--zip", str(zip_path),
                "--submission", str(submission), "--results", str(results)]
     if tags:

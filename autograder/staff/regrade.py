@@ -16,6 +16,7 @@ from autograder.evaluate import PERPLEXITY_TEST, perplexity_points
 
 COLUMNS = ["sid", "name", "email", "submission_id", "old", "new", "delta", "flipped"]
 SAME = 1e-6
+STATE_UNUSED = "train-state-unused"  # the perplexity test's label for a model that predicts as well without its state
 
 
 def rescore(results: dict, threshold: float, until: float | None) -> dict:
@@ -27,8 +28,8 @@ def rescore(results: dict, threshold: float, until: float | None) -> dict:
     if not isinstance(perplexity, (int, float)) or isinstance(perplexity, bool):
         return results
     rescored = copy.deepcopy(results)
-    for test in rescored["tests"]:
-        if test["number"] == PERPLEXITY_TEST:
+    for test in rescored["tests"]:  # a model that does not use its state earns nothing under any threshold
+        if test["number"] == PERPLEXITY_TEST and (test.get("extra_data") or {}).get("diagnosis") != STATE_UNUSED:
             test["score"] = perplexity_points(float(perplexity), threshold, until, test["max_score"])
             test["status"] = "passed" if test["score"] >= test["max_score"] else "failed"
     rescored["score"] = round(sum(test["score"] for test in rescored["tests"]), 4)

@@ -125,9 +125,18 @@ def read_json(file, schema: dict):
     try:
         document = json.loads(file.read().decode("utf-8"), parse_constant=_refuse_constant)
         jsonschema.validate(document, schema)
-    except (ValueError, RecursionError, jsonschema.ValidationError) as error:
+    except jsonschema.ValidationError as error:
+        raise Refused(f"report.json was refused (at {_where(error.absolute_path)}: its {error.validator} does not fit "
+                      "what the autograder accepts)") from None
+    except (ValueError, RecursionError) as error:
         raise Refused(f"report.json was refused ({type(error).__name__}: {str(error).splitlines()[0][:200]})") from None
     return document
+
+
+def _where(path) -> str:
+    """Where in a refused document, without quoting what the child wrote: its keys only when they are plain."""
+    steps = [str(step) if re.fullmatch(r"\w{1,40}", str(step)) else "?" for step in list(path)[:8]]
+    return "/".join(["report", *steps])
 
 
 def _refuse_constant(name):

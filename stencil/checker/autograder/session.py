@@ -56,7 +56,7 @@ _INFO = {"type": "object", "additionalProperties": False, "properties": {
     "kind": _NAME, "count": {"type": "integer", "minimum": 0, "maximum": 10**9},
     "types": {"type": "array", "maxItems": 16, "items": _NAME},
     "no_gradient": {"type": "array", "maxItems": 32, "items": _NAME}}}
-_HPARAM = {"anyOf": [{"type": "number"}, {"type": "string", "maxLength": 200}, {"type": "boolean"}, {"type": "null"}]}
+_HPARAM = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^[\w.+-]{0,40}$"}, {"type": "boolean"}, {"type": "null"}]}
 PART_REPORT_SCHEMA = {
     "type": "object", "additionalProperties": False,
     "required": ["load_notes", "errors", "info", "finished"],
@@ -313,6 +313,8 @@ class Session:
         self.inputs: dict[str, dict] = {}  # each part's case arrays, for diagnoses
         self.phases: dict[str, dict] = {}  # wall-clock start/end and CPU of each phase, for `make bench`
         self.test_perplexity: float | None = None  # measured by the judge, kept for staff to re-score under another threshold
+        self.state_reset_perplexity: float | None = None  # the same with the state reset before every step
+        self.implausible: dict | None = None  # {"test_perplexity", "floor"} when far below the calibrated floor, for staff
         try:
             found = find_submission(submission_path)
             self.shown_name = shown_name(found.name)
