@@ -107,7 +107,7 @@ walkthrough: autograder
 	nice -n 10 $(PY) -m tests.walkthrough
 
 calibrate: $(STAMP)
-	$(PY) -m assignment.calibrate --seeds $(SEEDS)
+	$(PY) -m assignment.calibrate --seeds $(SEEDS) $(if $(WRITE),--write)
 
 long-range: $(STAMP)
 	nice -n 10 $(PY) -m assignment.long_range_check --seeds $(SEEDS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import pytest
 
@@ -39,6 +40,23 @@ def test_the_threshold_separates_the_reference_from_models_that_learned_nothing(
     assert threshold < baselines["unigram"], "a unigram model (no context at all) would pass"
     assert threshold < baselines["untrained"], "an untrained model would pass"
     assert 180 < baselines["unigram"] < 195, "the add-one unigram on hidden_test is about 188 (assignment/CORPUS.md)"
+
+
+def test_the_threshold_sits_below_the_count_bigram_on_each_split(calibration):
+    """A table of bigram counts written into a recurrent model must not reach the threshold (calibrate refuses to write one)."""
+    bigram = calibration["baselines"]["count_bigram"]
+    assert calibrate.check_below_bigram(CONFIG["perplexity_threshold"], bigram["hidden_test.txt"], "hidden_test") is None
+    assert calibrate.check_below_bigram(CONFIG["public_perplexity_threshold"], bigram["test.txt"], "test") is None
+
+
+def test_the_public_threshold_and_the_state_ratio_are_the_rules_applied_to_the_calibration(calibration):
+    assert CONFIG["public_perplexity_threshold"] == calibrate.propose_threshold(calibration["public_perplexities"])
+    assert CONFIG["state_reset_min_ratio"] == calibrate.propose_state_reset_min_ratio([calibration["state_reset"]["weakest_ratio"]])
+    assert CONFIG["state_reset_min_ratio"] >= calibrate.MIN_STATE_RATIO
+    for reset, carried in zip(calibration["state_reset"]["perplexities"], calibration["perplexities"]):
+        assert reset / carried >= CONFIG["state_reset_min_ratio"], "a calibrated reference seed would fail the state check"
+    long_run = calibration["baselines"]["long_run"]["perplexity"]["hidden_test.txt"]
+    assert CONFIG["implausible_below"] == calibrate.propose_implausible_below(long_run) < min(calibration["perplexities"])
 
 
 def test_the_graded_seed_was_calibrated(calibration):
@@ -158,12 +176,14 @@ def test_with_hparams_on_the_reference():
     assert text.count("HPARAMS = {") == 1
 
 
-def test_updated_config_changes_only_the_threshold_the_partial_credit_and_the_calibration():
+def test_updated_config_changes_only_what_calibration_sets():
     before = {"train_seed": 1, "limits": {"train": {"cpu_seconds": 150}}, "perplexity_threshold": 200.0,
-              "perplexity_partial_credit_until": None, "calibration": "not yet"}
-    text = calibrate.updated_config(before, 55.0, {"seeds": [1]}, partial_credit_until=70.0)
+              "perplexity_partial_credit_until": None, "state_reset_min_ratio": 1.5, "calibration": "not yet"}
+    settings = {"perplexity_threshold": 55.0, "perplexity_partial_credit_until": 70.0, "public_perplexity_threshold": 57.0,
+                "state_reset_min_ratio": 2.1, "implausible_below": 30.0}
+    text = calibrate.updated_config(before, settings, {"seeds": [1]})
     after = json.loads(text)
-    assert after == {**before, "perplexity_threshold": 55.0, "perplexity_partial_credit_until": 70.0, "calibration": {"seeds": [1]}}
+    assert after == {**before, **settings, "calibration": {"seeds": [1]}}
     assert text == json.dumps(after, indent=2) + "\n"
     assert before["perplexity_threshold"] == 200.0  # not modified in place
 
@@ -185,4 +205,5 @@ def test_the_engine_reads_the_reference_from_calibrations_private_folder(tmp_pat
     reference.parent.mkdir()
     reference.write_text((calibrate.REPO / "solution" / "language_model.py").read_text())
     session = Session(Bundle(bundle_root), reference, parts={"train"})
+    shutil.rmtree(session.workspace)
     assert session.problem is None, session.problem
