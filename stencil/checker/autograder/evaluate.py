@@ -139,10 +139,11 @@ def implausible(test_perplexity: float, floor: float | None) -> dict | None:
 
 
 # How far the last epoch's mean training loss may lie from the held-out cross-entropy the judge measures, either
-# way. Below: a model fits its training text better than unseen text (the reference's gap is about 0.1 nats). Above:
-# an epoch's mean still carries the loss of its first batches (most, after one epoch). A returned loss outside this
-# band does not describe the model that was trained.
-LOSS_TOLERANCE_NATS = 0.75
+# way. Above: an epoch's mean still carries the loss of its first batches, most of all after a single epoch (the
+# reference, hidden split, measured under load on an AMD EPYC: +0.76 nats after one epoch, +0.18 after two). Below:
+# a model fits its training text better than unseen text. A loss outside this band (the trial's exploit: 0.91
+# above) does not describe the model that was trained.
+LOSS_TOLERANCE_NATS = 0.85
 
 
 def loss_matches(last_loss: float, held_out_cross_entropy: float) -> bool:
