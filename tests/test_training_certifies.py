@@ -76,8 +76,7 @@ def test_the_last_loss_must_match_the_held_out_cross_entropy_on_both_sides():
 
 def test_a_forged_report_string_is_refused_without_being_quoted():
     forged = "<img src=x onerror=alert(1)> [Score 100/100](https://example.com)"
-    report = {"load_notes": [], "errors": {}, "finished": ["train"], "recurrent_helpers": {},
-              "info": {"hparams": {"epochs": forged, "cell": "lstm"}}}
+    report = {"load_notes": [], "errors": {}, "finished": ["train"], "info": {"hparams": {"epochs": forged, "cell": "lstm"}}}
     with pytest.raises(child_output.Refused) as refused:
         child_output.read_json(io.BytesIO(json.dumps(report).encode()), PART_REPORT_SCHEMA)
     assert "img" not in str(refused.value) and "Score" not in str(refused.value)
