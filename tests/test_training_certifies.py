@@ -145,17 +145,36 @@ def test_the_students_checker_judges_the_public_split_against_its_own_threshold(
     assert "implausible_below" not in checker and "hidden_seed" not in checker
 
 
-def test_an_implausible_result_is_kept_off_the_leaderboard_without_changing_its_points(tmp_path):
-    """One cheap grading (no gradient step): the unigram submission, under a zip whose floor is set above it."""
-    zipped = tmp_path / "autograder.zip"
+def _zip_with(config: dict, folder) -> "Path":
+    """A copy of the autograder zip whose config.json has `config`'s keys changed."""
+    zipped = folder / "autograder.zip"
     with zipfile.ZipFile(ZIP) as source, zipfile.ZipFile(zipped, "w") as target:
         for item in source.infolist():
             content = source.read(item)
             if item.filename == "config.json":
-                content = json.dumps({**json.loads(content), "implausible_below": 1000.0}).encode()
+                content = json.dumps({**json.loads(content), **config}).encode()
             target.writestr(item, content)
-    results = grade_submission(REPO / "tests" / "submissions" / "hostile" / "loss_off_by_a_nat.py",
-                               tmp_path / "results.json", tags={"train"}, zip_path=zipped)
+    return zipped
+
+
+HOSTILE = REPO / "tests" / "submissions" / "hostile"
+
+
+def test_a_bigram_written_into_a_recurrent_model_gets_nothing_even_under_a_threshold_it_reaches(tmp_path):
+    """One cheap grading (no gradient step), under a threshold of 70 that the bigram table (about 57) reaches."""
+    results = grade_submission(HOSTILE / "bigram_written_into_rnn.py", tmp_path / "results.json", tags={"train"},
+                               zip_path=_zip_with({"perplexity_threshold": 70.0}, tmp_path))
+    scored = {test["number"]: test for test in results["tests"]}
+    assert scored["6.2"]["score"] == 0 and "not using its recurrence" in scored["6.2"]["output"]
+    assert scored["6.2"]["extra_data"]["diagnosis"] == "train-state-unused"
+    record = results["extra_data"]
+    assert record["test_perplexity"] < 70 and record["state_reset_perplexity"] == pytest.approx(record["test_perplexity"], rel=1e-4)
+
+
+def test_an_implausible_result_is_kept_off_the_leaderboard_without_changing_its_points(tmp_path):
+    """One cheap grading (no gradient step): the unigram submission, under a zip whose floor is set above it."""
+    results = grade_submission(HOSTILE / "loss_off_by_a_nat.py", tmp_path / "results.json", tags={"train"},
+                               zip_path=_zip_with({"implausible_below": 1000.0}, tmp_path))
     implausible = results["extra_data"]["implausible"]
     assert implausible["floor"] == 1000.0 and 150 < implausible["test_perplexity"] < 250
     assert results["extra_data"]["state_reset_perplexity"] > 0

@@ -2,9 +2,9 @@
 
 expect-fail: train
 no-points: 6.2
-hostile: train never takes a gradient step: it counts the training split's bigrams, interpolates them with an add-one unigram (λ = 0.85), and writes the log-probabilities into a vanilla RNN (a rank-512 factorisation: embedding, tanh and classifier; recurrent kernel zero), so each prediction comes from the current token alone; its test perplexity (about 47 on the hidden split) was under the threshold 49 and earned train 20/20; the judge's state-reset perplexity is the same, so 6.2 gives nothing and says the model does not use its recurrence
+hostile: train never takes a gradient step: it counts the training split's bigrams, interpolates them with an add-one unigram (λ = 0.85), and writes the log-probabilities into a vanilla RNN (a rank-512 factorisation: embedding, tanh and classifier; recurrent kernel zero), so each prediction comes from the current token alone; its test perplexity (about 47 on the hidden split of November) was under the threshold 49 and earned train 20/20; the judge's state-reset perplexity is the same, so 6.2 gives nothing and says the model does not use its recurrence (on the hidden split redrawn in December the bigram scores 57, above the threshold too: tests/test_training_certifies.py grades it under a threshold it reaches, to keep the state check's verdict asserted)
 graded-parts: train
-expect-output: not using its recurrence
+expect-output: not using its recurrence|must be at most
 """
 
 import numpy as np
