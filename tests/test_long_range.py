@@ -29,14 +29,17 @@ def claims_broken(rnn_curves, lstm_curves):
     return {claim for claim, _ in broken_claims(rnn_curves, lstm_curves)}
 
 
+@pytest.mark.quick
 def test_an_rnn_that_forgets_far_on_average_beside_an_lstm_that_remembers_shows_the_claim():
     assert claims_broken([FORGETS_FAR] * 3, [REMEMBERS]) == set()
 
 
+@pytest.mark.quick
 def test_one_rnn_start_that_reaches_far_does_not_break_the_claim_when_the_mean_still_falls():
     assert claims_broken([REMEMBERS, FORGETS_FAR, {**FORGETS_FAR, 64: 0.25}], [REMEMBERS]) == set()
 
 
+@pytest.mark.quick
 def test_an_rnn_whose_mean_falls_too_little_breaks_the_rnn_part_only():
     two_reach_far = [REMEMBERS, REMEMBERS, FORGETS_FAR]  # mean at 64: 0.83, a fall of 0.17
     assert claims_broken(two_reach_far, [REMEMBERS]) == {CLAIMS[1]}
@@ -44,17 +47,20 @@ def test_an_rnn_whose_mean_falls_too_little_breaks_the_rnn_part_only():
     assert claims_broken([learned_nothing] * 3, [REMEMBERS]) == {CLAIMS[1]}
 
 
+@pytest.mark.quick
 def test_the_rnn_falls_from_the_mean_of_the_short_distances():
     one_short_miss = {**REMEMBERS, SHORT[0]: 0.9}  # the short distances' mean: 0.95
     assert claims_broken([{**one_short_miss, 64: 0.95 - DROP - 0.02}], [REMEMBERS]) == set()
     assert claims_broken([{**one_short_miss, 64: 0.95 - DROP + 0.02}], [REMEMBERS]) == {CLAIMS[1]}
 
 
+@pytest.mark.quick
 def test_an_lstm_that_forgets_at_any_distance_breaks_the_lstm_part_only():
     assert claims_broken([FORGETS_FAR], [{**REMEMBERS, 4: GOOD - 0.01}]) == {CLAIMS[0]}
     assert claims_broken([FORGETS_FAR], [FORGETS_FAR]) == {CLAIMS[0]}
 
 
+@pytest.mark.quick
 def test_the_claim_must_hold_for_nine_seeds_in_ten():
     assert enough(9, 10) and not enough(8, 10)
     assert enough(3, 3) and not enough(2, 3)
