@@ -571,14 +571,20 @@ print("losses:", [round(loss, 3) for loss in tiny_losses])  # decreasing, from a
 # subject. The words in between are mostly fillers, but now and then another animal, as "family" and
 # "child" come between "dog" and "had" in the lecture's sentence: the answer belongs to the sentence's first
 # animal, so a model cannot simply keep the last one it saw. Right after `had`, a model that remembers the
-# subject predicts the answer every time; one that forgot can only guess (1 chance in 4).
+# subject predicts the answer every time. One that forgot it is not reduced to a blind guess (1 chance in
+# 4): the subject's animal is one more among the animals it saw, so betting on the animal seen most often is
+# right 40 to 50% of the time from distance 8 on (the gray dashed curve in the plot: 0.45 at 8, 0.38 at 64).
+# A model that forgot the subject levels off between these two lines, depending on what else it learned.
 #
 # `long_range_accuracy` (given; it uses your `make_windows`, `LanguageModel` and `train`) trains a model on
 # windows packed with such sentences, distances mixed (short ones drawn more often, as a child hears short
 # sentences first), then measures, for each distance, how often the model's most likely word after `had` is
-# the right one. The cell after it trains a vanilla RNN and an LSTM of the same size, the same way. It takes
-# under a minute: about 50 CPU-seconds of computation (the LSTM three quarters of it), and as many seconds of
-# wall-clock time on one thread of a 2.5 GHz Xeon.
+# the right one. How far one vanilla RNN reaches depends on its random start: now and then one carries the
+# subject further than the others. So the lecture's claim is a tendency over random starts, and
+# `long_range_runs` trains the vanilla RNN from five starts and an LSTM of the same size from one, the same
+# way; the plot shows every curve and the vanilla RNN's mean. It takes 60 to 76 CPU-seconds of computation
+# (measured with the course's reference for ten seeds, on one thread of a busy AMD EPYC), and more seconds
+# of wall-clock time when the machine is busy.
 
 # %%
 SUBJECTS = ["dog", "cat", "bird", "fish"]
@@ -619,15 +625,14 @@ def long_range_ids(num_windows, distances, seed, weights=None):
     return np.array(ids + [toy_id["had"]]), np.array(first_ds)
 
 
-def long_range_accuracy(cell, seed=0, distances=DISTANCES, weights=DISTANCE_WEIGHTS, hidden_sz=64, epochs=6,
+def long_range_accuracy(cell, distances=DISTANCES, weights=DISTANCE_WEIGHTS, hidden_sz=64, epochs=6,
                         learning_rate=0.02, num_windows=2048):
-    """Train a `cell` language model on the toy language; the accuracy of its word after 'had', one per distance."""
+    """Train a `cell` language model on the toy language from a random start; the accuracy of its word after 'had', one per distance."""
     window_sz = max(distances) + 3
     # 2048 windows make whole batches of 64: a last, smaller batch would make tf.function compile train's step twice
     train_inputs, train_labels = make_windows(long_range_ids(num_windows, distances, seed=1, weights=weights)[0], window_sz)
     test_ids, test_ds = long_range_ids(1400, distances, seed=2)
     test_inputs, test_labels = make_windows(test_ids, window_sz)  # (1400, window_sz) each
-    tf.keras.utils.set_random_seed(seed)
     model = LanguageModel(len(TOY_VOCAB), cell=cell, embedding_sz=16, hidden_sz=hidden_sz)
     train(model, train_inputs, train_labels, epochs, batch_sz=64, learning_rate=learning_rate)
     rows, cue = np.arange(len(test_inputs)), test_ds + 1  # "had" sits at position d + 1
@@ -636,31 +641,66 @@ def long_range_accuracy(cell, seed=0, distances=DISTANCES, weights=DISTANCE_WEIG
     return [float(correct[test_ds == d].mean()) for d in distances]
 
 
-# %%
-long_range = {}  # cell -> accuracy of the word after "had", one per distance
-for cell in ["rnn", "lstm"]:
-    start, start_cpu = time.time(), time.process_time()
-    long_range[cell] = long_range_accuracy(cell)
-    print(f"{cell:>4}: trained in {time.process_time() - start_cpu:.0f} CPU-s ({time.time() - start:.0f} s); accuracy by distance",
-          {d: round(accuracy, 2) for d, accuracy in zip(DISTANCES, long_range[cell])})
+def long_range_runs(seed=0, rnn_starts=5):
+    """cell -> accuracy curves: the vanilla RNN's from rnn_starts random starts, then the LSTM's from one.
+
+    `seed` draws every start in turn (each model's first weights and the order of its training windows),
+    so one seed gives the whole experiment again.
+    """
+    tf.keras.utils.set_random_seed(seed)
+    return {"rnn": [long_range_accuracy("rnn") for _ in range(rnn_starts)], "lstm": [long_range_accuracy("lstm")]}
+
+
+def counting_accuracy(distances=DISTANCES, num_sentences=1400):
+    """How often a model is right after 'had' if it forgot which animal came first but bets on the one it saw most often."""
+    rng, right = np.random.default_rng(2), {d: [] for d in distances}
+    for _ in range(num_sentences):
+        d = rng.choice(distances)
+        subject, *between = long_range_sentence(rng, d)[:-2]
+        animals = [subject] + [word for word in between if word in SUBJECTS]
+        right[d].append(max(reversed(animals), key=animals.count) == subject)  # a tie goes to the latest seen
+    return [float(np.mean(right[d])) for d in distances]
+
 
 # %%
-for cell, label in [("rnn", "vanilla RNN"), ("lstm", "LSTM")]:
-    plt.plot(DISTANCES, long_range[cell], "o-", label=label)
-plt.axhline(1 / len(SUBJECTS), color="gray", linestyle=":", label="guessing")
+start, start_cpu = time.time(), time.process_time()
+long_range_curves = long_range_runs(seed=0)  # cell -> one accuracy curve per start
+long_range = {cell: np.mean(curves, axis=0).tolist() for cell, curves in long_range_curves.items()}  # cell -> mean curve
+print(f"trained {sum(map(len, long_range_curves.values()))} models in {time.process_time() - start_cpu:.0f} CPU-s"
+      f" ({time.time() - start:.0f} s); accuracy of the word after 'had' by distance:")
+for cell, curves in long_range_curves.items():
+    for curve in curves:
+        print(f"{cell:>4}", {d: round(accuracy, 2) for d, accuracy in zip(DISTANCES, curve)})
+print("RNN mean", {d: round(accuracy, 2) for d, accuracy in zip(DISTANCES, long_range["rnn"])})
+
+# %%
+for cell, label, color in [("rnn", "vanilla RNN", "tab:blue"), ("lstm", "LSTM", "tab:orange")]:
+    for curve in long_range_curves[cell]:
+        plt.plot(DISTANCES, curve, "-", color=color, alpha=0.35, linewidth=1)
+    starts = len(long_range_curves[cell])
+    plt.plot(DISTANCES, long_range[cell], "o-", color=color, linewidth=2,
+             label=f"{label}, mean of {starts} starts" if starts > 1 else label)
+plt.plot(DISTANCES, counting_accuracy(), "s--", color="gray", label="forgot the subject, bets on the animal seen most")
+plt.axhline(1 / len(SUBJECTS), color="gray", linestyle=":", label="blind guess (1 in 4)")
 plt.xscale("log", base=2)
 plt.xlabel("distance d between the subject and the cue (words)")
 plt.ylabel("accuracy of the word after 'had'")
 plt.ylim(0, 1.05)
-plt.legend()
+plt.legend(loc="lower left", fontsize="small")  # the vanilla RNN falls on the right
 plt.show()
 
 # %% [markdown]
-# **Think about it** (not graded): where does the vanilla RNN's curve fall to guessing? Run it again with
-# `long_range_accuracy("rnn", seed=1)`, 2, …: how far the vanilla RNN reaches depends on its random start (now
-# and then it carries the subject further, or learns little at all in six epochs), while the LSTM's curve stays
-# flat. Try `hidden_sz=128` or more `epochs`: does the vanilla RNN reach further, and at what cost in training
-# time? Why does the LSTM's cell state carry the subject across the words between when the RNN's state does not?
+# **The lecture's claim, read on the mean:** the LSTM is right (at least 0.9 of the time) at every distance,
+# and the vanilla RNN's mean falls by 0.3 or more from distances 1–2 to 64. With the course's reference,
+# both held for each of ten seeds of this notebook (the mean fell by 0.42 to 0.71), while a single vanilla
+# RNN's accuracy at distance 64 ranged from 0.19 to 0.98 over their 50 starts.
+#
+# **Think about it** (not graded): from which distance does the vanilla RNN's mean curve fall, and where does
+# it level off, next to the two gray lines? Run `long_range_runs(seed=1)`, 2, …: each start of the vanilla RNN
+# reaches its own distance (one may carry the subject far, another may learn little in six epochs), yet their
+# mean falls, while the LSTM's curve stays flat. Try `long_range_accuracy("rnn", hidden_sz=128)` or more
+# `epochs`: does the vanilla RNN reach further, and at what cost in training time? Why does the LSTM's cell
+# state carry the subject across the words between when the RNN's state does not?
 
 # %% [markdown]
 # ## 8. The main experiment

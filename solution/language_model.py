@@ -283,21 +283,41 @@ def long_range_ids(num_windows, distances, seed, weights=None):
     return np.array(ids + [toy_id["had"]]), np.array(first_ds)
 
 
-def long_range_accuracy(cell, seed=0, distances=DISTANCES, weights=DISTANCE_WEIGHTS, hidden_sz=64, epochs=6,
+def long_range_accuracy(cell, distances=DISTANCES, weights=DISTANCE_WEIGHTS, hidden_sz=64, epochs=6,
                         learning_rate=0.02, num_windows=2048):
-    """Train a `cell` language model on the toy language; the accuracy of its word after 'had', one per distance."""
+    """Train a `cell` language model on the toy language from a random start; the accuracy of its word after 'had', one per distance."""
     window_sz = max(distances) + 3
     # 2048 windows make whole batches of 64: a last, smaller batch would make tf.function compile train's step twice
     train_inputs, train_labels = make_windows(long_range_ids(num_windows, distances, seed=1, weights=weights)[0], window_sz)
     test_ids, test_ds = long_range_ids(1400, distances, seed=2)
     test_inputs, test_labels = make_windows(test_ids, window_sz)  # (1400, window_sz) each
-    tf.keras.utils.set_random_seed(seed)
     model = LanguageModel(len(TOY_VOCAB), cell=cell, embedding_sz=16, hidden_sz=hidden_sz)
     train(model, train_inputs, train_labels, epochs, batch_sz=64, learning_rate=learning_rate)
     rows, cue = np.arange(len(test_inputs)), test_ds + 1  # "had" sits at position d + 1
     predicted = np.argmax(model(test_inputs).numpy()[rows, cue], axis=-1)  # (1400,)
     correct = predicted == test_labels[rows, cue]
     return [float(correct[test_ds == d].mean()) for d in distances]
+
+
+def long_range_runs(seed=0, rnn_starts=5):
+    """cell -> accuracy curves: the vanilla RNN's from rnn_starts random starts, then the LSTM's from one.
+
+    `seed` draws every start in turn (each model's first weights and the order of its training windows),
+    so one seed gives the whole experiment again.
+    """
+    tf.keras.utils.set_random_seed(seed)
+    return {"rnn": [long_range_accuracy("rnn") for _ in range(rnn_starts)], "lstm": [long_range_accuracy("lstm")]}
+
+
+def counting_accuracy(distances=DISTANCES, num_sentences=1400):
+    """How often a model is right after 'had' if it forgot which animal came first but bets on the one it saw most often."""
+    rng, right = np.random.default_rng(2), {d: [] for d in distances}
+    for _ in range(num_sentences):
+        d = rng.choice(distances)
+        subject, *between = long_range_sentence(rng, d)[:-2]
+        animals = [subject] + [word for word in between if word in SUBJECTS]
+        right[d].append(max(reversed(animals), key=animals.count) == subject)  # a tie goes to the latest seen
+    return [float(np.mean(right[d])) for d in distances]
 
 
 HPARAMS = {
