@@ -94,5 +94,38 @@ def by_tag(results: dict) -> dict[str, tuple[float, float]]:
     return {tag: (score, top) for tag, (score, top) in parts.items()}
 
 
+@pytest.fixture(scope="session")
+def stencil_zip(tmp_path_factory) -> Path:
+    """dist/stencil.zip as `make stencil` builds it (the checker is built into it, never committed), built once
+    per run: xdist's workers share the run's base folder, and a lock makes the others wait for the first."""
+    import fcntl
+    import os
+
+    from autograder.package.export_checker import write_stencil_zip
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = shared / "stencil.zip"
+    with open(shared / "stencil.zip.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.is_file():
+            write_stencil_zip(STENCIL_NOTEBOOK.parent, shared / "stencil.zip.partial")
+            (shared / "stencil.zip.partial").replace(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def students_folder(stencil_zip, tmp_path_factory) -> Path:
+    """The stencil as a student unpacks it: stencil/ with check.py, checker/, data/ and the notebook."""
+    import zipfile
+
+    folder = tmp_path_factory.mktemp("unpacked")
+    with zipfile.ZipFile(stencil_zip) as archive:
+        archive.extractall(folder)
+    for path in folder.rglob("*"):  # zipfile drops the modes it wrote; the sandbox's child must read and traverse
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return folder / "stencil"
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "quick: what an author runs after an edit (make test-quick, a few minutes)")

@@ -1,64 +1,62 @@
-"""The students' local checker: generated from the autograder, and it gives the autograder's verdicts."""
+"""The students' local checker: built into dist/stencil.zip from the autograder, and it gives the autograder's verdicts."""
 
-import json
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
-from autograder.package.export_checker import export
+from autograder.package.export_checker import write_student_files
 from conftest import REFERENCE_NOTEBOOK, REPO, STENCIL_NOTEBOOK
 
 STENCIL = REPO / "stencil"
+STUDENT_FILES = ("check.py", "CONTRACT.md", "requirements.txt", "README.md")
 
 
-@pytest.mark.xdist_group("checker")
-def test_the_committed_checker_is_what_the_autograder_generates(tmp_path):
-    export(tmp_path)
-    generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    committed = sorted(p.relative_to(STENCIL) for p in (STENCIL / "checker").rglob("*")
-                       if p.is_file() and "__pycache__" not in p.parts)
-    committed += [p.relative_to(STENCIL) for p in (STENCIL / "check.py", STENCIL / "requirements.txt", STENCIL / "CONTRACT.md",
-                                                   STENCIL / "README.md")]
-    assert generated == sorted(committed), "run `make stencil` and commit the result"
-    for path in generated:
-        if path.name == "expected.json":  # floats from TensorFlow: equal to the checks' precision
-            new, old = json.loads((tmp_path / path).read_text()), json.loads((STENCIL / path).read_text())
-            assert new["info"] == old["info"] and new["arrays"].keys() == old["arrays"].keys()
-            for name, entry in new["arrays"].items():
-                assert entry["data"] == pytest.approx(old["arrays"][name]["data"], rel=1e-5, abs=1e-6), name
-        else:
-            assert (tmp_path / path).read_bytes() == (STENCIL / path).read_bytes(), f"{path}: run `make stencil`"
+def test_the_committed_student_files_are_what_the_build_writes(tmp_path):
+    write_student_files(tmp_path)
+    for name in STUDENT_FILES:
+        assert (tmp_path / name).read_bytes() == (STENCIL / name).read_bytes(), f"stencil/{name}: run `make stencil`"
 
 
-def check(notebook, *parts):
-    return subprocess.run([sys.executable, "check.py", str(notebook), *parts], cwd=STENCIL,
+def test_the_repository_holds_no_copy_of_the_engine():
+    assert not (STENCIL / "checker").exists(), "the checker is built into dist/stencil.zip, never committed"
+
+
+def test_the_zip_holds_the_stencil_and_a_checker_with_only_public_answers(stencil_zip):
+    names = zipfile.ZipFile(stencil_zip).namelist()
+    committed = {f"stencil/{path.relative_to(STENCIL)}" for path in STENCIL.rglob("*")
+                 if path.is_file() and "__pycache__" not in path.parts}
+    assert committed <= set(names)
+    assert "stencil/checker/autograder/grade.py" in names and "stencil/checker/expected/expected.json" in names
+    assert not any("staff/" in name or "package/" in name or "hidden" in name for name in names), names
+    config = zipfile.ZipFile(stencil_zip).read("stencil/checker/config.json").decode()
+    assert "hidden_seed" not in config and '"evaluation_split": "test.txt"' in config
+
+
+def check(folder, notebook, *parts):
+    return subprocess.run([sys.executable, "check.py", str(notebook), *parts], cwd=folder,
                           capture_output=True, text=True, timeout=900)
 
 
 @pytest.mark.quick
 @pytest.mark.xdist_group("checker")
-def test_the_checker_passes_the_reference_on_the_visible_tests():
-    finished = check(REFERENCE_NOTEBOOK, "windows", "rnn", "lstm", "lm", "perplexity")
+def test_the_checker_passes_the_reference_on_the_visible_tests(students_folder):
+    finished = check(students_folder, REFERENCE_NOTEBOOK, "windows", "rnn", "lstm", "lm", "perplexity")
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert "7 of 7 visible tests pass" in finished.stdout
 
 
 @pytest.mark.quick
 @pytest.mark.xdist_group("checker")
-def test_the_checker_tells_a_student_which_todo_is_left():
-    finished = check(STENCIL_NOTEBOOK, "windows")
+def test_the_checker_tells_a_student_which_todo_is_left(students_folder):
+    finished = check(students_folder, STENCIL_NOTEBOOK, "windows")
     assert finished.returncode == 1
     assert "TODO 1: make_windows" in finished.stdout and "0 of 1 visible tests pass" in finished.stdout
 
 
-def test_the_stencil_zip_has_a_readme_that_says_how_to_start_check_and_submit(tmp_path):
-    import zipfile
-
-    from autograder.package.export_checker import write_stencil_zip
-
-    write_stencil_zip(STENCIL, tmp_path / "stencil.zip")
-    readme = zipfile.ZipFile(tmp_path / "stencil.zip").read("stencil/README.md").decode()
+def test_the_stencil_zip_has_a_readme_that_says_how_to_start_check_and_submit(stencil_zip):
+    readme = zipfile.ZipFile(stencil_zip).read("stencil/README.md").decode()
     for says in ("On Colab", "On a laptop", "pip install -r requirements.txt notebook", "python check.py language_model.ipynb",
                  "## Submit"):
         assert says in readme, says

@@ -81,10 +81,10 @@ def run_cell(python: Path, cwd: Path, environment: dict, source: str = None):
 
 
 @pytest.fixture
-def homework(tmp_path):
-    """A copy of the stencil, as a student unpacks it."""
+def homework(tmp_path, students_folder):
+    """A copy of the stencil, as a student unpacks it from dist/stencil.zip."""
     folder = tmp_path / "stencil"
-    shutil.copytree(STENCIL, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(students_folder, folder, ignore=shutil.ignore_patterns("__pycache__"))
     return folder
 
 
@@ -110,13 +110,11 @@ def test_the_first_cell_refuses_to_upgrade_what_is_installed(tmp_path, homework)
     assert installed(python)["numpy"] == PLATFORM["numpy"]
 
 
-def test_on_colab_the_first_cell_unpacks_the_uploaded_zip_and_works_in_it(tmp_path):
+def test_on_colab_the_first_cell_unpacks_the_uploaded_zip_and_works_in_it(tmp_path, stencil_zip):
     """Colab: the notebook starts in /content without the homework; the student picks stencil.zip in the upload dialog."""
-    from autograder.package.export_checker import write_stencil_zip
-
     content, uploads = tmp_path / "content", tmp_path / "downloads"
     content.mkdir(), uploads.mkdir()
-    write_stencil_zip(STENCIL, uploads / "stencil.zip")
+    shutil.copy(stencil_zip, uploads / "stencil.zip")
     colab = tmp_path / "colab"  # google.colab.files.upload(): saves the chosen file in the working folder
     (colab / "google" / "colab").mkdir(parents=True)  # google/ stays a namespace package, as protobuf's is
     (colab / "google" / "colab" / "__init__.py").write_text("")
@@ -159,19 +157,19 @@ def said_environment_problem(finished) -> str:
     ("tensorflow", "import os; os._exit(132)", "cannot import tensorflow: importing it ended Python (exit status 132)"),
     ("gradescope_utils", "raise ModuleNotFoundError(\"No module named 'gradescope_utils'\")", "cannot import gradescope_utils"),
 ], ids=["tensorflow-undefined-symbol", "numpy-abi", "tensorflow-crash", "missing-package"])
-def test_the_checker_blames_an_environment_that_cannot_import(tmp_path, module, shim, says):
+def test_the_checker_blames_an_environment_that_cannot_import(tmp_path, students_folder, module, shim, says):
     (tmp_path / module).mkdir()
     (tmp_path / module / "__init__.py").write_text(shim + "\n")
-    said = said_environment_problem(check(STENCIL, tmp_path))
+    said = said_environment_problem(check(students_folder, tmp_path))
     assert says in said and "requirements.txt" in said
 
 
-def test_the_checker_names_two_builds_of_tensorflow(tmp_path):
+def test_the_checker_names_two_builds_of_tensorflow(tmp_path, students_folder):
     """Colab's tensorflow with tensorflow-cpu laid over it (pip install -r requirements.txt did that)."""
     info = tmp_path / "tensorflow-2.20.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tensorflow\nVersion: 2.20.0\n")
-    said = said_environment_problem(check(STENCIL, tmp_path))
+    said = said_environment_problem(check(students_folder, tmp_path))
     assert "Two builds of TensorFlow are installed" in said and "tensorflow 2.20.0" in said and "2.21.0" in said
 
 

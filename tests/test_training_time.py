@@ -12,13 +12,14 @@ import pytest
 from autograder.training_time import SAFE_SHARE, Estimate
 from conftest import REFERENCE_NOTEBOOK, REPO
 
-STENCIL = REPO / "stencil"
-BUDGET = json.loads((STENCIL / "checker" / "config.json").read_text())["limits"]["train"]["cpu_seconds"]
+BUDGET = json.loads((REPO / "autograder" / "config.json").read_text())["limits"]["train"]["cpu_seconds"]
 
 
-def students_checker():
-    """stencil/check.py as a student's notebook imports it; it runs the judge, and the judge the code, in processes of their own."""
-    spec = importlib.util.spec_from_file_location("students_check", STENCIL / "check.py")
+@pytest.fixture(scope="module")
+def students_checker(students_folder):
+    """check.py as a student's notebook imports it from the unpacked stencil; it runs the judge, and the judge the
+    code, in processes of their own."""
+    spec = importlib.util.spec_from_file_location("students_check", students_folder / "check.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -33,8 +34,8 @@ def reference_with_epochs(folder, epochs: int):
 
 
 @pytest.mark.xdist_group("checker")
-def test_the_reference_fits_its_budget_and_its_projection_is_its_epochs_times_one_epoch():
-    estimate = students_checker().time_training(notebook=REFERENCE_NOTEBOOK)
+def test_the_reference_fits_its_budget_and_its_projection_is_its_epochs_times_one_epoch(students_checker):
+    estimate = students_checker.time_training(notebook=REFERENCE_NOTEBOOK)
     assert estimate["problem"] is None, estimate["message"]
     assert estimate["budget_cpu_seconds"] == BUDGET
     assert estimate["epochs"] == 2  # the reference's HPARAMS
@@ -46,8 +47,8 @@ def test_the_reference_fits_its_budget_and_its_projection_is_its_epochs_times_on
 
 
 @pytest.mark.xdist_group("checker")
-def test_hparams_with_too_many_epochs_do_not_fit_and_the_timer_says_how_many_do(tmp_path):
-    estimate = students_checker().time_training(notebook=reference_with_epochs(tmp_path, 40))
+def test_hparams_with_too_many_epochs_do_not_fit_and_the_timer_says_how_many_do(students_checker, tmp_path):
+    estimate = students_checker.time_training(notebook=reference_with_epochs(tmp_path, 40))
     assert estimate["epochs"] == 40
     assert estimate["verdict"] == "over", estimate["message"]
     assert estimate["projected_cpu_seconds"] > BUDGET
@@ -56,10 +57,10 @@ def test_hparams_with_too_many_epochs_do_not_fit_and_the_timer_says_how_many_do(
     assert "does not fit" in estimate["message"] and f"at most {fit} epochs" in estimate["message"]
 
 
-def test_an_error_in_the_students_code_is_reported_instead_of_a_time(tmp_path):
+def test_an_error_in_the_students_code_is_reported_instead_of_a_time(students_checker, tmp_path):
     path = tmp_path / "language_model.py"
     path.write_text((REPO / "solution" / "language_model.py").read_text().replace("HPARAMS = {", "HPARAMS_TYPO = {"))
-    estimate = students_checker().time_training(notebook=path)
+    estimate = students_checker.time_training(notebook=path)
     assert estimate["verdict"] == "unknown" and estimate["epoch_cpu_seconds"] is None
     assert "HPARAMS" in estimate["problem"] and "could not be timed" in estimate["message"]
 

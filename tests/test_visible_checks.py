@@ -1,6 +1,6 @@
 """The students' local checker names the mistakes the notebook's docstrings warn about, on the visible cases alone.
 
-Each bug of the zoo below runs through stencil/check.py (the checker students run, which holds no hidden
+Each bug of the zoo below runs through check.py of dist/stencil.zip (the checker students run, which holds no hidden
 case), and its part's visible test must fail with the sentence that names the mistake and with the
 mistake's diagnosis label in results.json. The same bugs go through the full grader in test_verdicts.py.
 """
@@ -37,8 +37,8 @@ CAUGHT = [
 
 
 @pytest.fixture(scope="module")
-def checker():
-    spec = importlib.util.spec_from_file_location("students_check", REPO / "stencil" / "check.py")
+def checker(students_folder):
+    spec = importlib.util.spec_from_file_location("students_check", students_folder / "check.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.check

@@ -1,9 +1,11 @@
-"""`make stencil` (with assignment.build): the students' local checker, in stencil/, and dist/stencil.zip.
+"""`make stencil` (after assignment.build): what students read in stencil/, and dist/stencil.zip with the checker.
 
-It is the autograder itself with only the public cases: the engine, the reference's
-answers on the public inputs, and check.py to run it from a notebook or a terminal;
-and README.md (from student_readme.md here): how to start, check and submit.
-The zip holds all of stencil/, for students on Colab.
+stencil/ in the repository holds only what students read: the notebook, data/, check.py,
+CONTRACT.md, requirements.txt and README.md (from student_readme.md
+here: how to start, check and submit). The checker that check.py runs is the autograder itself
+with only the public cases (the engine, the reference's answers on the public inputs, a
+configuration that trains on the public split); it is built into the zip, never committed,
+so an engine change needs no second copy to review.
 
     python -m autograder.package.export_checker [--stencil stencil] [--zip dist/stencil.zip]
 """
@@ -14,19 +16,28 @@ import argparse
 import json
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from autograder.grade import run_tests
 from autograder.package.build_zip import ENGINE, PACKAGING, REFERENCE, REPO, copy_engine, record_expected, write_zip
 from autograder.package.check import NEEDS, canonical, pins_of
-from autograder.session import read_expected, write_expected
+from autograder.session import write_expected
 from autograder.training_time import TIMED_BY
 
+CHECKER = "checker"  # the folder, next to check.py, that check.py runs (check.CHECKER)
 
-def export(stencil: Path) -> None:
-    checker = stencil / "checker"
-    recorded = checker / "expected" / "expected.json"
-    previous = read_expected(recorded)[0] if recorded.is_file() else {}
+
+def write_student_files(stencil: Path) -> None:
+    """What students read besides the notebook and data: check.py, the contract, the pins and how to start."""
+    shutil.copy(PACKAGING / "check.py", stencil / "check.py")
+    shutil.copy(REPO / "CONTRACT.md", stencil / "CONTRACT.md")
+    shutil.copy(PACKAGING / "student_readme.md", stencil / "README.md")
+    (stencil / "requirements.txt").write_text(student_requirements())
+
+
+def build_checker(checker: Path) -> None:
+    """The autograder with the public cases only, as check.py runs it."""
     shutil.rmtree(checker, ignore_errors=True)
     copy_engine(checker / "autograder")
     config = json.loads((ENGINE / "config.json").read_text())
@@ -42,13 +53,9 @@ def export(stencil: Path) -> None:
     config["graded_with"] = {package: pins["tensorflow-cpu" if package == "tensorflow" else package] for package in TIMED_BY}
     (checker / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (checker / "expected").mkdir()
-    write_expected(recorded, *record_expected(REFERENCE, None, config["threads"]), previous=previous)
+    write_expected(checker / "expected" / "expected.json", *record_expected(REFERENCE, None, config["threads"]))
     collected = [meta for meta in run_tests(REPO, None, None, collect_only=True).collected if meta["public"]]
     (checker / "expected" / "tests.json").write_text(json.dumps(collected, indent=1) + "\n")
-    shutil.copy(PACKAGING / "check.py", stencil / "check.py")
-    shutil.copy(REPO / "CONTRACT.md", stencil / "CONTRACT.md")
-    shutil.copy(PACKAGING / "student_readme.md", stencil / "README.md")
-    (stencil / "requirements.txt").write_text(student_requirements())
 
 
 def student_requirements() -> str:
@@ -62,8 +69,13 @@ def student_requirements() -> str:
 
 
 def write_stencil_zip(stencil: Path, out: Path) -> None:
-    """The stencil as one zip, for Colab's Files panel (which cannot upload a folder): it unpacks to stencil/."""
-    write_zip(stencil, out, top=stencil.name)
+    """stencil/ with the checker built in, as one zip for Colab's Files panel (which cannot upload a folder):
+    it unpacks to a folder named like stencil/."""
+    with tempfile.TemporaryDirectory(prefix="rnnkit-stencil-") as folder:
+        student = Path(folder) / stencil.name
+        shutil.copytree(stencil, student, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", CHECKER))
+        build_checker(student / CHECKER)
+        write_zip(student, out, top=stencil.name)
 
 
 def main(argv=None) -> int:
@@ -71,9 +83,9 @@ def main(argv=None) -> int:
     parser.add_argument("--stencil", type=Path, default=REPO / "stencil")
     parser.add_argument("--zip", type=Path, default=REPO / "dist" / "stencil.zip", help="where to write the stencil zip")
     args = parser.parse_args(argv)
-    export(args.stencil)
+    write_student_files(args.stencil)
     write_stencil_zip(args.stencil, args.zip)
-    print(f"wrote {args.zip} (the stencil for Colab)")
+    print(f"wrote {args.zip}: hand it out (it holds the checker; on Colab students upload it in the first cell)")
     return 0
 
 
