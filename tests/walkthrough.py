@@ -27,6 +27,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from autograder.package.export_checker import write_stencil_zip
+
 REPO = Path(__file__).resolve().parents[1]
 BUGS = REPO / "tests" / "submissions" / "bugs"
 PYTHON = os.environ.get("WALKTHROUGH_PYTHON", "/root/.pyenv/versions/3.12.1/bin/python3")
@@ -204,8 +206,9 @@ def main() -> int:
     version = subprocess.run([str(python), "-c", "import sys, tensorflow, numpy; print(sys.version.split()[0], "
                               "tensorflow.__version__, numpy.__version__)"], capture_output=True, text=True).stdout.split()
     kernel = register_kernel(python)
+    write_stencil_zip(REPO / "stencil", WORK / "stencil.zip")  # what the course hands out, checker built in
+    shutil.unpack_archive(WORK / "stencil.zip", WORK)
     folder = WORK / "stencil"
-    shutil.copytree(REPO / "stencil", folder, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     notebook_path = folder / "language_model.ipynb"
 
     steps, notebook = student_session(notebook_path, kernel)
