@@ -13,16 +13,19 @@ STENCIL = REPO / "stencil"
 STUDENT_FILES = ("check.py", "CONTRACT.md", "requirements.txt", "README.md")
 
 
+@pytest.mark.quick
 def test_the_committed_student_files_are_what_the_build_writes(tmp_path):
     write_student_files(tmp_path)
     for name in STUDENT_FILES:
         assert (tmp_path / name).read_bytes() == (STENCIL / name).read_bytes(), f"stencil/{name}: run `make stencil`"
 
 
+@pytest.mark.quick
 def test_the_repository_holds_no_copy_of_the_engine():
     assert not (STENCIL / "checker").exists(), "the checker is built into dist/stencil.zip, never committed"
 
 
+@pytest.mark.quick
 def test_the_zip_holds_the_stencil_and_a_checker_with_only_public_answers(stencil_zip):
     names = zipfile.ZipFile(stencil_zip).namelist()
     committed = {f"stencil/{path.relative_to(STENCIL)}" for path in STENCIL.rglob("*")
