@@ -2,7 +2,8 @@
 
     nice -n 5 .venv/bin/python -m tests.bench_check [--part windows] [--repeat 2]
 
-It runs the students' checker (stencil/check.py) on the reference notebook two ways:
+It builds dist/stencil.zip's folder in a temporary place (the checker is built, never committed) and runs
+the students' checker (its check.py) on the reference notebook two ways:
 - "terminal": `python check.py NOTEBOOK PART` in a fresh Python, as from a shell;
 - "kernel":   check(PART) in a Python that has imported TensorFlow already, as the notebook's kernel has
               by the time a student checks a part (the kernel's own import is not counted: it is paid anyway).
@@ -17,13 +18,14 @@ import argparse
 import json
 import platform
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-STENCIL = REPO / "stencil"
 NOTEBOOK = REPO / "solution" / "language_model.ipynb"
 PYTHON = sys.executable
 
@@ -65,16 +67,27 @@ def main(argv=None) -> int:
     parser.add_argument("--part", default="windows")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="rnnkit-bench-check-") as folder:
+        from autograder.package.export_checker import write_stencil_zip
+
+        write_stencil_zip(REPO / "stencil", Path(folder) / "stencil.zip")
+        shutil.unpack_archive(Path(folder) / "stencil.zip", folder)
+        Path(folder).chmod(0o755)  # the sandbox's child reads the checker's data as another user
+        measure(Path(folder) / "stencil", args)
+    return 0
+
+
+def measure(stencil: Path, args) -> None:
     load = open("/proc/loadavg").read().split()[:3]
     print(f"processor: {processor()}; load average at start {' '.join(load)}; Python {platform.python_version()}")
     for attempt in range(args.repeat):
-        cpu, wall, _ = cpu_of([PYTHON, "-c", "import tensorflow"], STENCIL)
+        cpu, wall, _ = cpu_of([PYTHON, "-c", "import tensorflow"], stencil)
         print(f"[{attempt}] import tensorflow alone:          {cpu:5.1f} CPU-s  {wall:5.1f} s wall")
-        cpu, wall, printed = cpu_of([PYTHON, "check.py", str(NOTEBOOK), args.part], STENCIL)
+        cpu, wall, printed = cpu_of([PYTHON, "check.py", str(NOTEBOOK), args.part], stencil)
         ok = "pass" in printed
         print(f"[{attempt}] terminal: python check.py … {args.part}: {cpu:5.1f} CPU-s  {wall:5.1f} s wall  ({'ran' if ok else 'FAILED'})")
-        script = IN_KERNEL.format(stencil=str(STENCIL), part=args.part, notebook=str(NOTEBOOK))
-        finished = subprocess.run([PYTHON, "-c", script], cwd=STENCIL, capture_output=True, text=True)
+        script = IN_KERNEL.format(stencil=str(stencil), part=args.part, notebook=str(NOTEBOOK))
+        finished = subprocess.run([PYTHON, "-c", script], cwd=stencil, capture_output=True, text=True)
         lines = [line for line in finished.stdout.splitlines() if line.startswith("{")]
         if not lines:
             print(f"[{attempt}] kernel: failed\n{finished.stderr[-2000:]}")
@@ -85,7 +98,6 @@ def main(argv=None) -> int:
         print(f"[{attempt}] kernel: check({args.part!r}) after the kernel's import: environment probe "
               f"{figures['probe']:4.1f} + judge {figures['judge']:4.1f} CPU-s (its children: {split}); "
               f"{figures['wall']:5.1f} s wall")
-    return 0
 
 
 if __name__ == "__main__":

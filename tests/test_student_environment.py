@@ -179,12 +179,12 @@ def test_the_checker_names_missing_data(homework):
     assert "`data/`" in said and "lacks vocab.txt" in said
 
 
-def test_training_times_say_how_far_they_carry_when_this_python_trains_with_other_versions_than_gradescope():
+def test_training_times_say_how_far_they_carry_when_this_python_trains_with_other_versions_than_gradescope(students_folder):
     """Keras 3.15 trained the reference in about half the CPU-seconds of Gradescope's 3.12: a local time that fits
     may not fit there, so the timer names what differs and leaves room for it."""
     from autograder.training_time import Estimate, other_versions, trust_note
 
-    graded_with = json.loads((STENCIL / "checker" / "config.json").read_text())["graded_with"]
+    graded_with = json.loads((students_folder / "checker" / "config.json").read_text())["graded_with"]
     assert graded_with == {"tensorflow": PINS["tensorflow"], "keras": PINS["keras"], "numpy": PINS["numpy"]}
     assert other_versions(graded_with) == [], "this project's environment has Gradescope's versions"
     differ = other_versions(dict(graded_with, keras="3.15.1"))
@@ -197,7 +197,7 @@ def test_training_times_say_how_far_they_carry_when_this_python_trains_with_othe
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root runs student code as another user")
-def test_as_root_with_python_in_a_private_folder_the_checker_says_why_and_what_to_change(tmp_path):
+def test_as_root_with_python_in_a_private_folder_the_checker_says_why_and_what_to_change(tmp_path, students_folder):
     """A pyenv under /root (mode 0700), as root: the sandbox user cannot start this Python. The checker said only
     "Not graded: the autograder failed (see the top of this page)", with nothing at the top."""
     private = tmp_path / "home"
@@ -207,7 +207,7 @@ def test_as_root_with_python_in_a_private_folder_the_checker_says_why_and_what_t
                    check=True)
     site_packages = next((private / "venv" / "lib").glob("python3*/site-packages"))
     (site_packages / "kit.pth").write_text(next(p for p in sys.path if p.endswith("site-packages")) + "\n")
-    finished = subprocess.run([python, "check.py", str(REFERENCE_NOTEBOOK), "windows"], cwd=STENCIL,
+    finished = subprocess.run([python, "check.py", str(REFERENCE_NOTEBOOK), "windows"], cwd=students_folder,
                               capture_output=True, text=True, timeout=600)
     assert finished.returncode == 2, finished.stdout + finished.stderr
     said = finished.stdout
