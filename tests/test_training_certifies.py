@@ -136,9 +136,9 @@ def test_the_table_names_both_splits_and_both_ways():
 # --- the configuration the judge and the checker read --------------------------------------
 
 
-def test_the_students_checker_judges_the_public_split_against_its_own_threshold():
+def test_the_students_checker_judges_the_public_split_against_its_own_threshold(students_folder):
     engine = json.loads((REPO / "autograder" / "config.json").read_text())
-    checker = json.loads((REPO / "stencil" / "checker" / "config.json").read_text())
+    checker = json.loads((students_folder / "checker" / "config.json").read_text())
     assert checker["evaluation_split"] == "test.txt"
     assert checker["perplexity_threshold"] == engine["public_perplexity_threshold"]
     assert checker["state_reset_min_ratio"] == engine["state_reset_min_ratio"]
