@@ -44,6 +44,7 @@ def grading_figures(config_path: Path = CONFIG) -> dict[str, str]:
     config = json.loads(config_path.read_text())
     calibration = config["calibration"]
     return {"{THRESHOLD}": f"{config['perplexity_threshold']:g}",
+            "{PUBLIC_THRESHOLD}": f"{config['public_perplexity_threshold']:g}",
             "{TRAIN_CPU_SECONDS}": f"{config['limits']['train']['cpu_seconds']:g}",
             "{UNIGRAM}": f"{calibration['baselines']['unigram']:.0f}",
             "{REFERENCE}": f"{calibration['summary']['median']:.0f}",

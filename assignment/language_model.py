@@ -710,8 +710,10 @@ plt.show()
 # windows the training corpus with `HPARAMS["window_sz"]`, trains it with your `train` and the rest of
 # `HPARAMS`, and measures its perplexity on held-out text.
 #
-# - **Threshold:** the trained model must reach a test perplexity of at most **{THRESHOLD}** for the
-#   training points (a unigram model scores about {UNIGRAM}; the course's reference solution about {REFERENCE}).
+# - **Threshold:** the trained model must reach a test perplexity of at most **{THRESHOLD}** on Gradescope's
+#   hidden test split for the training points (a unigram model scores about {UNIGRAM}; the course's reference
+#   solution about {REFERENCE}). `check("train")` here measures the public test split instead, against
+#   {PUBLIC_THRESHOLD}, a threshold calibrated on that split the same way.
 # - **Budget:** training may use **{TRAIN_CPU_SECONDS} CPU-seconds** on one thread. A CPU-second is a second
 #   of computation, so a slow or busy machine takes longer in wall-clock time without using more of the
 #   budget. The reference solution trains in about {REFERENCE_CPU_SECONDS}.
