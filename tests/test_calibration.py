@@ -42,25 +42,14 @@ def test_the_threshold_separates_the_reference_from_models_that_learned_nothing(
     assert 180 < baselines["unigram"] < 195, "the add-one unigram on hidden_test is about 188 (assignment/CORPUS.md)"
 
 
-@pytest.fixture(scope="module")
-def under_the_bigram_rule(calibration):
-    if "count_bigram" not in calibration["baselines"]:
-        pytest.xfail("the committed calibration predates the count-bigram rule and the retuned HPARAMS: with the "
-                     "HPARAMS before the retune `make calibrate` refused to write (assignment/CORPUS.md); run "
-                     "`make calibrate SEEDS=5 WRITE=1` with the reference's HPARAMS, then `make stencil`")
-    return calibration
-
-
-def test_the_threshold_sits_below_the_count_bigram_on_each_split(under_the_bigram_rule):
+def test_the_threshold_sits_below_the_count_bigram_on_each_split(calibration):
     """A table of bigram counts written into a recurrent model must not reach the threshold (calibrate refuses to write one)."""
-    calibration = under_the_bigram_rule
     bigram = calibration["baselines"]["count_bigram"]
     assert calibrate.check_below_bigram(CONFIG["perplexity_threshold"], bigram["hidden_test.txt"], "hidden_test") is None
     assert calibrate.check_below_bigram(CONFIG["public_perplexity_threshold"], bigram["test.txt"], "test") is None
 
 
-def test_the_public_threshold_and_the_state_ratio_are_the_rules_applied_to_the_calibration(under_the_bigram_rule):
-    calibration = under_the_bigram_rule
+def test_the_public_threshold_and_the_state_ratio_are_the_rules_applied_to_the_calibration(calibration):
     assert CONFIG["public_perplexity_threshold"] == calibrate.propose_threshold(calibration["public_perplexities"])
     assert CONFIG["state_reset_min_ratio"] == calibrate.propose_state_reset_min_ratio([calibration["state_reset"]["weakest_ratio"]])
     assert CONFIG["state_reset_min_ratio"] >= calibrate.MIN_STATE_RATIO
