@@ -169,13 +169,13 @@ def require_data():
 
 @pytest.mark.quick
 @pytest.mark.xdist_group("notebook")
-def test_the_stencil_stops_at_the_first_todo(monkeypatch):
+def test_the_stencil_stops_at_the_first_todo(monkeypatch, students_folder):
     from nbclient.exceptions import CellExecutionError
 
     require_data()
     notebook = nbformat.read(STENCIL, as_version=4)
     with pytest.raises(CellExecutionError) as stopped:
-        execute(notebook, STENCIL.parent, monkeypatch)
+        execute(notebook, students_folder, monkeypatch)  # as unpacked from dist/stencil.zip: check.py and checker/
     assert stopped.value.ename == "NotImplementedError"
     assert "TODO 1: make_windows" in stopped.value.evalue
     errors = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
@@ -185,14 +185,14 @@ def test_the_stencil_stops_at_the_first_todo(monkeypatch):
 
 
 @pytest.mark.xdist_group("notebook")
-def test_the_solution_notebook_runs_and_the_lstm_remembers_longer(monkeypatch):
+def test_the_solution_notebook_runs_and_the_lstm_remembers_longer(monkeypatch, students_folder):
     require_data()
     notebook = nbformat.read(SOLUTION, as_version=4)
     (knob,) = [cell for cell in notebook.cells if cell.source.startswith("max_tokens = None")]
     knob.source = knob.source.replace("max_tokens = None", "max_tokens = 30_000", 1)  # a quick main experiment
     report = "import json; print(json.dumps({'distances': DISTANCES, 'accuracy': long_range, 'valid': valid_perplexity, 'vocab': len(vocab)}))"
     notebook.cells.append(nbformat.v4.new_code_cell(report))
-    execute(notebook, STENCIL.parent, monkeypatch)  # cwd = stencil/, so data/ and check.py resolve
+    execute(notebook, students_folder, monkeypatch)  # the unpacked stencil zip, so data/, check.py and checker/ resolve
     result = json.loads(notebook.cells[-1].outputs[0].text)
     for cell in notebook.cells:  # run top to bottom, every check passes where it stands (check("train") after HPARAMS)
         if cell.cell_type == "code" and cell.source.startswith("check("):

@@ -153,7 +153,7 @@ DEFINITIONS = {
     "embedding_sz": 64,
     "hidden_sz": 128,
     "window_sz": 20,
-    "batch_sz": 64,
+    "batch_sz": 32,
     "epochs": 2,
     "learning_rate": 1e-2,
 }''',
