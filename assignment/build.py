@@ -24,6 +24,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from autograder.parts import budget
 from autograder.submission import graded_source
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def grading_figures(config_path: Path = CONFIG) -> dict[str, str]:
     calibration = config["calibration"]
     return {"{THRESHOLD}": f"{config['perplexity_threshold']:g}",
             "{PUBLIC_THRESHOLD}": f"{config['public_perplexity_threshold']:g}",
-            "{TRAIN_CPU_SECONDS}": f"{config['limits']['train']['cpu_seconds']:g}",
+            "{TRAIN_CPU_SECONDS}": f"{budget('train', config):g}",
             "{UNIGRAM}": f"{calibration['baselines']['unigram']:.0f}",
             "{REFERENCE}": f"{calibration['summary']['median']:.0f}",
             "{REFERENCE_CPU_SECONDS}": f"{calibration['summary']['cpu_seconds_max']:.0f}"}

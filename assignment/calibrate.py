@@ -43,6 +43,7 @@ from pathlib import Path
 from assignment import ngram
 from assignment.corpus import unigram_perplexity
 from autograder import data, evaluate
+from autograder.parts import budget
 from autograder.feedback import CheckFailed
 from autograder.grade import run_tests
 from autograder.session import WEIGHTS, Bundle, Session, write_expected
@@ -233,7 +234,7 @@ def grade_training(bundle_root: Path, submission: Path, seed: int, splits: dict,
     the training budget (for the long run only); the session's workspace is removed afterwards."""
     bundle = Bundle(bundle_root)
     bundle.config["train_seed"] = seed
-    bundle.config["limits"]["train"]["cpu_seconds"] *= budget_factor
+    bundle.config.setdefault("limits", {})["train"] = {"cpu_seconds": bundle.budget("train") * budget_factor}
     bundle.config["timeout_seconds"] *= budget_factor
     session = Session(bundle, submission, parts={"train"})
     try:
@@ -249,7 +250,7 @@ def grade_training(bundle_root: Path, submission: Path, seed: int, splits: dict,
                   "perplexity": {}, "state_reset": {}}
         try:
             model = evaluate.trained_model({name: answers.get("train", name) for name in WEIGHTS},
-                                           vocab_sz=len(data.load_vocab(bundle.data / "vocab.txt")), max_width=bundle.config["max_width"])
+                                           cell=(answers.info("hparams") or {}).get("cell"), vocab_sz=len(data.load_vocab(bundle.data / "vocab.txt")), max_width=bundle.config["max_width"])
         except (CheckFailed, evaluate.UnusableModel, AttributeError):
             failures = [entry["output"] for entry in plugin.entries.values() if entry["status"] != "passed"]
             result["problem"] = "\n".join(failures)[:2000] or printed.getvalue()[-2000:]
@@ -330,7 +331,7 @@ def main(argv=None) -> int:
     machine = _machine()
     print(f"reference {args.reference.relative_to(REPO) if args.reference.is_relative_to(REPO) else args.reference}, "
           f"HPARAMS {hparams}")
-    print(f"limits.train {config['limits']['train']}, threads {config['threads']}, memory {config['memory_mb']} MB")
+    print(f"training budget {budget('train', config):g} CPU-s, threads {config['threads']}, memory {config['memory_mb']} MB")
     print(f"machine: {machine}")
 
     with tempfile.TemporaryDirectory(prefix="rnnkit-calibrate-") as folder:
@@ -390,7 +391,7 @@ def main(argv=None) -> int:
     min_ratio = propose_state_reset_min_ratio(ratios)
     untrained_ppl = untrained["perplexity"]["hidden_test.txt"] if untrained else None
     apart = separation(threshold, untrained_ppl, unigram["hidden_test.txt"])
-    budget = recommend_budget(cpu)
+    recommended = recommend_budget(cpu)
     gaps = [r["losses"][-1] - math.log(r["perplexity"]["hidden_test.txt"]) for r in honest
             if isinstance(r["losses"], list) and r["losses"]]
 
@@ -419,11 +420,11 @@ def main(argv=None) -> int:
     if gaps:
         print(f"last epoch's loss minus held-out cross-entropy: {', '.join(f'{gap:+.3f}' for gap in gaps)} nats "
               f"(test 6.1 allows ±{evaluate.LOSS_TOLERANCE_NATS})")
-    current = config["limits"]["train"]
-    print(f"\nbudget: worst reference {max(cpu):.1f} CPU-s; limits.train is {current} "
-          f"({current['cpu_seconds'] / max(cpu):.1f}x the reference); the rule (x{BUDGET_SLACK}) recommends {budget}")
-    if current["cpu_seconds"] < 2 * max(cpu):
-        print("  WARNING: limits.train.cpu_seconds leaves a student less than 2x the reference's CPU time")
+    current = budget("train", config)
+    print(f"\nbudget: worst reference {max(cpu):.1f} CPU-s; training's budget is {current:g} CPU-s "
+          f"({current / max(cpu):.1f}x the reference); the rule (x{BUDGET_SLACK}) recommends {recommended}")
+    if current < 2 * max(cpu):
+        print("  WARNING: the training budget leaves a student less than 2x the reference's CPU time")
 
     refusals = [problem for problem in (check_below_bigram(threshold, bigram["hidden_test.txt"], "hidden_test"),
                                         check_below_bigram(public_threshold, bigram["test.txt"], "test")) if problem]
@@ -476,8 +477,8 @@ def main(argv=None) -> int:
                        "bigram_over_threshold": round(bigram["hidden_test.txt"] / threshold, 4),
                        "unigram_over_threshold": round(apart["unigram_over_threshold"], 4),
                        "untrained_over_threshold": round(apart["untrained_over_threshold"], 4)},
-            "budget": {"limits_train": current, "recommended": budget,
-                       "slack_over_worst_cpu": round(current["cpu_seconds"] / max(cpu), 2)},
+            "budget": {"limits_train": {"cpu_seconds": current}, "recommended": recommended,
+                       "slack_over_worst_cpu": round(current / max(cpu), 2)},
             "machine": machine,
             "versions": {name: _version(name) for name in ("tensorflow-cpu", "keras", "numpy")},
         }

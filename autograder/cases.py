@@ -1,11 +1,13 @@
-"""The inputs every graded check feeds to a submission, generated from a seed.
+"""The inputs every graded check feeds to a submission, generated from a seed and the parts' declarations.
 
 The same function makes them three times: when `make autograder` runs the reference
 on them to record the expected outputs, when the judge hands them to a student's
 code, and (for the visible seed only) in the students' local checker. Numpy only.
 
-A case is a small JSON-able spec (what to call, with which options) plus named
-arrays; array and output names are "<case id>:<name>".
+A case is a small JSON-able spec (which probe, which contract names, with which options,
+the names of the arrays it hands back in "outputs") plus named input arrays; array and
+output names are "<case id>:<name>". A part's cases are seeded by its name
+(Part.seed), so adding or moving a part changes no other part's cases.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ import itertools
 
 import numpy as np
 
-PARTS = ("windows", "rnn", "lstm", "lm", "perplexity", "train")
+from autograder import parts
+from autograder.parts import Part
+
 VISIBLE_SEED = 1470  # public: the stencil's checker regenerates these cases
-LSTM_GATES = ("i", "f", "o", "c")
-RNN_ACTIVATIONS = ("tanh", "relu", "sigmoid")
+LANGUAGE_MODEL_WEIGHTS = ("embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias")
 
 # Every combination of the recurrent layers' options, named as in the test ids.
 CALL_OPTIONS = [
     {"return_sequences": seq, "return_state": state, "initial_state": init}
     for seq, state, init in itertools.product((False, True), repeat=3)
 ]
-
 
 # The visible calls: every option set, then the defaults a student's own model uses (zeros to start, no final state):
 # the second shows a state that starts elsewhere than zeros, and return_sequences answered with [outputs, s_T].
@@ -47,80 +49,66 @@ def _normal(rng, *shape, scale=0.5):
     return (scale * rng.standard_normal(shape)).astype(np.float32)
 
 
-def _window_cases(rng, visible):
-    if visible:
-        # A length that is a multiple of window_sz shows a count of N // window_sz windows for what it is.
-        lengths = {"demo": (23, 5), "length-multiple": (20, 5)}
-    else:
-        lengths = {"remainder": (1037, 20), "exact": (101, 20), "length-multiple": (100, 20), "one-window": (8, 7), "too-short": (7, 20), "empty": (0, 3)}
-    specs, arrays = [], {}
-    for name, (length, window_sz) in lengths.items():
-        case = f"windows/{name}"
-        ids = np.arange(length) if visible else rng.integers(0, 5000, size=length)
-        arrays[f"{case}:ids"] = ids.astype(np.int64)
-        specs.append({"id": case, "kind": "windows", "window_sz": window_sz, "as_list": name == "remainder"})
-    return specs, arrays
+def _layer_spec(part: Part, case: str, units: int, activation: str | None, outputs: list[str], **options) -> dict:
+    """What the child needs to build the part's layer and load the case's weights."""
+    return {"id": case, "kind": options.pop("kind"), "layer": part.layer, "weights": part.weight_names,
+            "states": list(part.states), "units": units, "activation": activation, "outputs": outputs, **options}
 
 
-def _rnn_weights(rng, case, input_dim, units, arrays):
-    arrays[f"{case}:W_r"] = _normal(rng, input_dim + units, units)
-    arrays[f"{case}:b_r"] = _normal(rng, units, scale=0.1)
-
-
-def _lstm_weights(rng, case, input_dim, units, arrays):
-    for gate in LSTM_GATES:
-        arrays[f"{case}:W_{gate}"] = _normal(rng, units, units)
-        arrays[f"{case}:U_{gate}"] = _normal(rng, input_dim, units)
-        arrays[f"{case}:b_{gate}"] = _normal(rng, units, scale=0.3)
-
-
-def _recurrent_cases(rng, visible, layer):
-    """Cases for MyRNN or MyLSTM: one step, every call option, and gradients through time."""
+def _layer_cases(part: Part, rng, visible):
+    """Cases for a recurrent layer: one step, every call option, and gradients through time."""
     batch, steps, input_dim, units = (2, 4, 3, 4) if visible else (3, 6, 4, 5)
-    add_weights = _rnn_weights if layer == "rnn" else _lstm_weights
-    state_names = ["s"] if layer == "rnn" else ["h", "c"]
-    activations = ("tanh",) if (visible or layer == "lstm") else RNN_ACTIVATIONS
-    specs, arrays = [], {}
+    activations = part.activations or (None,)
 
-    for activation in activations:
-        case = f"{layer}/step/{activation}" if layer == "rnn" else f"{layer}/step"
-        add_weights(rng, case, input_dim, units, arrays)
+    def add_weights(case):
+        for name, weight in part.weights.items():
+            arrays[f"{case}:{name}"] = _normal(rng, *weight.sized(input_dim, units), scale=weight.scale)
+
+    specs, arrays = [], {}
+    for activation in activations[:1] if visible else activations:
+        case = f"{part.name}/step" + (f"/{activation}" if part.activations else "")
+        add_weights(case)
         arrays[f"{case}:x"] = _normal(rng, batch, input_dim, scale=1.0)
-        for state in state_names:
+        for state in part.states:
             arrays[f"{case}:{state}_prev"] = _normal(rng, batch, units)
-        specs.append({"id": case, "kind": "step", "units": units, "activation": activation})
+        specs.append(_layer_spec(part, case, units, activation, list(part.states), kind="step"))
 
     for options in VISIBLE_CALL_OPTIONS if visible else CALL_OPTIONS:
-        case = f"{layer}/call/{option_id(options)}"
-        add_weights(rng, case, input_dim, units, arrays)
+        case = f"{part.name}/call/{option_id(options)}"
+        add_weights(case)
         arrays[f"{case}:x"] = _normal(rng, batch, steps, input_dim, scale=1.0)
         if options["initial_state"]:
-            for state in state_names:
+            for state in part.states:
                 arrays[f"{case}:{state}_0"] = _normal(rng, batch, units)
-        spec = {"id": case, "kind": "call", "units": units, "activation": "tanh", **options,
-                # MyRNN accepts its initial state bare or as a one-element list; try both.
-                "state_as_list": layer == "lstm" or options["return_sequences"]}
-        if visible and options == VISIBLE_CALL_OPTIONS[0]:  # the checker sees a cut tape here; hidden cases have a case of their own
+        # A layer of one state accepts it bare or as a one-element list: try both.
+        gradients = visible and options == VISIBLE_CALL_OPTIONS[0]  # the checker sees a cut tape here
+        if gradients:
             arrays[f"{case}:upstream"] = _normal(rng, batch, steps, units, scale=1.0)
-            spec["gradients"] = True
-        specs.append(spec)
+        outputs = [f"out{index}" for index in range(1 + len(part.states))] + (part.gradient_names if gradients else [])
+        specs.append(_layer_spec(part, case, units, activations[0], outputs, kind="call", **options, gradients=gradients,
+                                 state_as_list=len(part.states) > 1 or options["return_sequences"]))
 
     if not visible:
-        activation = "relu" if layer == "rnn" else "tanh"
-        case = f"{layer}/gradients"
-        add_weights(rng, case, input_dim, units, arrays)
+        case = f"{part.name}/gradients"
+        add_weights(case)
         arrays[f"{case}:x"] = _normal(rng, batch, steps, input_dim, scale=1.0)
         arrays[f"{case}:upstream"] = _normal(rng, batch, steps, units, scale=1.0)
-        specs.append({"id": case, "kind": "gradients", "units": units, "activation": activation})
+        specs.append(_layer_spec(part, case, units, activations[-1], part.gradient_names, kind="gradients"))
     return specs, arrays
 
 
-def _lm_cases(rng, visible):
+def stand_in(cell: str) -> dict:
+    """Keras's own layer for a cell, as the language-model and training probes build it."""
+    declared = parts.CELLS[cell]
+    return {"layer": declared.keras, "options": declared.keras_options}
+
+
+def _language_model_cases(part: Part, rng, visible):
     vocab, embedding, hidden, batch, steps = (9, 3, 4, 2, 5) if visible else (11, 4, 5, 3, 7)
     specs, arrays = [], {}
-    for cell in (("lstm",) if visible else ("lstm", "rnn")):
-        gates = 4 if cell == "lstm" else 1
-        case = f"lm/{cell}"
+    for cell in part.cells["visible" if visible else "hidden"]:
+        gates = parts.CELLS[cell].gates
+        case = f"{part.name}/{cell}"
         arrays[f"{case}:embedding"] = _normal(rng, vocab, embedding, scale=1.0)
         arrays[f"{case}:kernel"] = _normal(rng, embedding, gates * hidden)
         arrays[f"{case}:recurrent_kernel"] = _normal(rng, hidden, gates * hidden)
@@ -138,79 +126,45 @@ def _lm_cases(rng, visible):
         first_changed = tokens.copy()
         first_changed[:, 0] = (tokens[:, 0] + 1) % vocab
         arrays[f"{case}:tokens_first_changed"] = first_changed.astype(np.int32)
-        specs.append({"id": case, "kind": "lm", "cell": cell, "vocab_sz": vocab, "embedding_sz": embedding,
-                      "hidden_sz": hidden, "cut": cut})
+        specs.append({"id": case, "kind": "language_model", "cell": cell, "stand_in": stand_in(cell), "vocab_sz": vocab,
+                      "embedding_sz": embedding, "hidden_sz": hidden, "cut": cut,
+                      "outputs": ["logits", "logits_changed", "logits_first_changed"]})
     return specs, arrays
 
 
-def _perplexity_cases(rng, visible):
-    specs, arrays = [], {}
-    if visible:
-        # The classic 4-token sanity check: perplexity 2.4446151121745054.
-        probs = np.array([[.1, .3, .5, .1], [.4, .3, .1, .2], [.1, .7, .1, .1], [.3, .3, .2, .2]])
-        arrays["perplexity/four-tokens:logits"] = np.log(probs).astype(np.float32)[None]
-        arrays["perplexity/four-tokens:labels"] = np.array([[2, 0, 1, 3]], dtype=np.int32)
-        specs.append({"id": "perplexity/four-tokens", "kind": "perplexity"})
-        return specs, arrays
-    for name, scale in (("moderate", 2.0), ("confident", 30.0)):
-        case = f"perplexity/{name}"
-        arrays[f"{case}:logits"] = _normal(rng, 3, 6, 13, scale=scale)
-        arrays[f"{case}:labels"] = rng.integers(0, 13, size=(3, 6)).astype(np.int32)
-        specs.append({"id": case, "kind": "perplexity"})
+def _function_cases(part: Part, rng, visible):
+    specs, arrays = part.cases(rng, visible)
+    for spec in specs:
+        spec.update(kind="function", function=part.function)
     return specs, arrays
 
 
-def weight_names(layer: str) -> list[str]:
-    return ["W_r", "b_r"] if layer == "rnn" else [f"{kind}_{gate}" for gate in LSTM_GATES for kind in "WUb"]
-
-
-def gradient_names(layer: str) -> list[str]:
-    return ["d_inputs"] + [f"d_{name}" for name in weight_names(layer)]
+CASE_MAKERS = {"function": _function_cases, "layer": _layer_cases, "language_model": _language_model_cases}
 
 
 def output_names(spec: dict) -> list[str]:
     """The arrays a case's probe hands back ("<case id>:<name>"): all the judge will read from a child."""
-    kind, layer = spec["kind"], spec.get("part")
-    if kind == "windows":
-        names = ["inputs", "labels"]
-    elif kind == "step":
-        names = ["s"] if layer == "rnn" else ["h", "c"]
-    elif kind == "call":
-        names = [f"out{index}" for index in range(4)] + (gradient_names(layer) if spec.get("gradients") else [])
-    elif kind == "gradients":
-        names = gradient_names(layer)
-    elif kind == "lm":
-        names = ["logits", "logits_changed", "logits_first_changed"]
-    elif kind == "perplexity":
-        names = ["value"]
-    else:
-        names = ["embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias"]
-    return [f"{spec['id']}:{name}" for name in names]
+    return [f"{spec['id']}:{name}" for name in spec["outputs"]]
 
 
-def make_cases(part: str, seed: int, visible: bool) -> tuple[list[dict], dict[str, np.ndarray]]:
-    """The specs and arrays of one part's cases, ids "visible/…" or "hidden/…"; train has none (it uses the corpus)."""
-    rng = np.random.default_rng([seed, PARTS.index(part)])
-    if part == "windows":
-        specs, arrays = _window_cases(rng, visible)
-    elif part in ("rnn", "lstm"):
-        specs, arrays = _recurrent_cases(rng, visible, part)
-    elif part == "lm":
-        specs, arrays = _lm_cases(rng, visible)
-    elif part == "perplexity":
-        specs, arrays = _perplexity_cases(rng, visible)
-    else:
+def make_cases(part: Part, seed: int, visible: bool) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """The specs and arrays of one part's cases, ids "visible/…" or "hidden/…"; training has none (it uses the corpus)."""
+    maker = CASE_MAKERS.get(part.kind)
+    if maker is None:
         return [], {}
+    specs, arrays = maker(part, np.random.default_rng(part.seed(seed)), visible)
     # Visible and hidden cases run in one child, so their names must differ.
     prefix = "visible/" if visible else "hidden/"
     for spec in specs:
         spec["id"] = prefix + spec["id"]
-        spec["part"] = part
+        spec["part"] = part.name
+        spec["from_scratch"] = part.from_scratch
     return specs, {prefix + name: array for name, array in arrays.items()}
 
 
-def make_case_set(part: str, hidden_seed: int | None) -> tuple[list[dict], dict[str, np.ndarray]]:
+def make_case_set(part: Part | str, hidden_seed: int | None) -> tuple[list[dict], dict[str, np.ndarray]]:
     """The visible cases of a part, plus the hidden ones when the hidden seed is known."""
+    part = parts.get(part) if isinstance(part, str) else part
     specs, arrays = make_cases(part, VISIBLE_SEED, visible=True)
     if hidden_seed:
         hidden_specs, hidden_arrays = make_cases(part, hidden_seed, visible=False)

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from autograder.evaluate import _sigmoid
+from autograder.parts.lstm import sigmoid as _sigmoid
 from autograder.feedback import CheckFailed
 
 ACTIVATIONS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0), "sigmoid": _sigmoid, "linear": lambda z: z}
@@ -156,14 +156,16 @@ def error_mistake(trace: str) -> Diagnosis | None:
     return numpy_in_graph(trace)
 
 
-def initial_state_form(layer: str, as_list: bool) -> Diagnosis:
-    if layer == "lstm":
-        return Diagnosis("initial-state-form", "Here `initial_state` is the list `[h_0, c_0]`: unpack it with "
-                         "`h, c = initial_state`.")
-    came = "the one-element list `[s_0]`" if as_list else "a bare `(B, units)` tensor"
+def initial_state_form(states: tuple, as_list: bool) -> Diagnosis:
+    """A call that failed on its given initial state: say which form it came in (`states`: the layer's declared states)."""
+    if len(states) > 1:
+        listed = ", ".join(f"{state}_0" for state in states)
+        return Diagnosis("initial-state-form", f"Here `initial_state` is the list `[{listed}]`: unpack it with "
+                         f"`{', '.join(states)} = initial_state`.")
+    came = f"the one-element list `[{states[0]}_0]`" if as_list else "a bare `(B, units)` tensor"
     return Diagnosis("initial-state-form", (
         f"Here `initial_state` is {came}; the contract allows both forms (as Keras layers do), and your code failed "
-        "on this one. Accept both, for instance: `s = initial_state[0] if isinstance(initial_state, (list, tuple)) "
+        f"on this one. Accept both, for instance: `{states[0]} = initial_state[0] if isinstance(initial_state, (list, tuple)) "
         "else initial_state`."))
 
 
@@ -184,8 +186,8 @@ def rnn_start_not_zeros(outputs, x, W_r, b_r, activation: str) -> Diagnosis | No
         f"step starts from {'ones' if ones else 'something else'}."))
 
 
-def return_sequences_with_state(layer: str) -> Diagnosis:
-    final = "s_T" if layer == "rnn" else "h_T, c_T"
+def return_sequences_with_state(states: tuple) -> Diagnosis:
+    final = ", ".join(f"{state}_T" for state in states)
     return Diagnosis("return-sequences-with-state", (
         "With return_sequences=True and return_state=False, `call` returns `outputs` alone: every step's state "
         f"stacked, shape (batch, T, units). The final state comes too, as the list [outputs, {final}], only when "

@@ -2,10 +2,10 @@
 
 The student's code trains the model in the sandbox and hands back its weights; the
 judge checks them (real numbers, finite, shapes that make one model of the judge's
-vocabulary) and runs the contract's forward pass here in numpy (Keras's weight
-layout: gates i, f, c, o side by side), over windows the judge cuts itself. No
-number the student's code reports is used, and the hidden test split never reaches
-the sandbox. The forward pass streams over windows in float32, so the judge's
+vocabulary with the cell HPARAMS names) and runs that cell's declared equations here in numpy
+(Keras's weight layout), over windows the judge cuts itself. No
+figure the student's code reports is used (the cell it names only picks the equations its
+weights must fit), and the hidden test split never reaches the sandbox. The forward pass streams over windows in float32, so the judge's
 memory does not grow with the test split or the model's width.
 """
 
@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from autograder.parts import CELLS
 
 CHUNK_ELEMENTS = 4_000_000  # logits computed at once: 16 MB in float32
 
@@ -24,9 +26,9 @@ class UnusableModel(ValueError):
 
 @dataclass(frozen=True)
 class TrainedModel:
-    cell: str  # "lstm" or "rnn", read from the weights' shapes
+    cell: str  # the cell HPARAMS names, whose declaration (autograder/parts) gives its equations
     embedding: np.ndarray  # (V, E)
-    kernel: np.ndarray  # (E, G*H), G = 4 for an LSTM, 1 for a vanilla RNN
+    kernel: np.ndarray  # (E, G*H), G the cell's gates: blocks of H columns in Keras's layout
     recurrent_kernel: np.ndarray  # (H, G*H)
     bias: np.ndarray  # (G*H,)
     classifier_kernel: np.ndarray  # (H, V)
@@ -37,60 +39,53 @@ class TrainedModel:
         return self.recurrent_kernel.shape[0]
 
 
-def trained_model(weights: dict, vocab_sz: int, max_width: int) -> TrainedModel:
-    """The model the weights make, after checking every dtype, shape and value against what the judge expects."""
+def trained_model(weights: dict, cell: str, vocab_sz: int, max_width: int) -> TrainedModel:
+    """The model the weights make with the cell HPARAMS names, after checking every dtype, shape and value
+    against what that cell and the judge's vocabulary expect."""
+    if cell not in CELLS:
+        raise UnusableModel(f"HPARAMS['cell'] is not one of the cells {', '.join(repr(name) for name in CELLS)}.")
+    gates = CELLS[cell].gates
     for name, array in weights.items():
         if array.dtype.kind != "f":
             raise UnusableModel(f"the trained `{name}` has dtype `{array.dtype}`; a model's weights are real floating-point numbers.")
         if not np.all(np.isfinite(array)):
             raise UnusableModel(f"the trained `{name}` contains NaN or infinity: training diverged. "
                                 "Lower the learning rate (or check the loss).")
-    embedding, kernel, recurrent = weights["embedding"], weights["kernel"], weights["recurrent_kernel"]
+    embedding, recurrent = weights["embedding"], weights["recurrent_kernel"]
     if embedding.ndim != 2 or embedding.shape[0] != vocab_sz or not 1 <= embedding.shape[1] <= max_width:
         raise UnusableModel(f"the embedding has shape {embedding.shape}; expected (vocab_sz={vocab_sz}, embedding_sz ≤ {max_width}).")
     hidden = recurrent.shape[0] if recurrent.ndim == 2 else 0
-    if not 1 <= hidden <= max_width or recurrent.shape[1] not in (hidden, 4 * hidden):
-        raise UnusableModel(f"the recurrent kernel has shape {recurrent.shape}; expected (hidden_sz, hidden_sz) or "
-                            f"(hidden_sz, 4 * hidden_sz) with hidden_sz ≤ {max_width}.")
-    gates = recurrent.shape[1]
-    expected = {"kernel": (embedding.shape[1], gates), "bias": (gates,),
+    if not 1 <= hidden <= max_width or recurrent.shape[1] != gates * hidden:
+        many = "hidden_sz" if gates == 1 else f"{gates} * hidden_sz"
+        raise UnusableModel(f"the recurrent kernel has shape {recurrent.shape}; a {cell!r} cell's is (hidden_sz, {many}) "
+                            f"with hidden_sz ≤ {max_width}.")
+    expected = {"kernel": (embedding.shape[1], gates * hidden), "bias": (gates * hidden,),
                 "classifier_kernel": (hidden, vocab_sz), "classifier_bias": (vocab_sz,)}
     for name, shape in expected.items():
         if weights[name].shape != shape:
             raise UnusableModel(f"the trained `{name}` has shape {weights[name].shape}; with these embedding and hidden "
                                 f"sizes it must be {shape}.")
     as32 = {name: np.ascontiguousarray(array, dtype=np.float32) for name, array in weights.items()}
-    return TrainedModel(cell="lstm" if gates == 4 * hidden and hidden > 0 else "rnn", **as32)
-
-
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free
+    return TrainedModel(cell=cell, **as32)
 
 
 def recurrent_states(cell: str, embedded, kernel, recurrent_kernel, bias, carry_state: bool = True):
-    """Hidden states (B, T, H) of a SimpleRNN (tanh) or LSTM over embedded inputs (B, T, E), from zero state.
+    """Hidden states (B, T, H) of the cell over embedded inputs (B, T, E), from zero state, by its declared equations.
 
     With carry_state=False the state (h, and c for an LSTM) is reset to zero before every
     step, so each state comes from its own token only: the ablation that shows whether a
     trained model uses its recurrence.
     """
+    declared = CELLS[cell]
     batch, steps, _ = embedded.shape
-    units = recurrent_kernel.shape[0]
-    h = np.zeros((batch, units), dtype=embedded.dtype)
-    c = np.zeros_like(h)
-    states = np.empty((batch, steps, units), dtype=embedded.dtype)
+    zeros = tuple(np.zeros((batch, recurrent_kernel.shape[0]), dtype=embedded.dtype) for _ in range(declared.states))
+    state = zeros
+    projected = embedded @ kernel + bias  # (B, T, G*H): every step's input part at once
+    hidden = np.empty((batch, steps, recurrent_kernel.shape[0]), dtype=embedded.dtype)
     for t in range(steps):
-        if not carry_state:
-            h, c = np.zeros_like(h), np.zeros_like(c)
-        z = embedded[:, t] @ kernel + h @ recurrent_kernel + bias
-        if cell == "rnn":
-            h = np.tanh(z)
-        else:
-            i, f, c_tilde, o = np.split(z, 4, axis=-1)
-            c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(c_tilde)
-            h = _sigmoid(o) * np.tanh(c)
-        states[:, t] = h
-    return states
+        state = declared.numpy_step(projected[:, t], state if carry_state else zeros, recurrent_kernel)
+        hidden[:, t] = state[0]
+    return hidden
 
 
 def perplexity(model: TrainedModel, inputs: np.ndarray, labels: np.ndarray, carry_state: bool = True) -> float:

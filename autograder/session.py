@@ -1,6 +1,6 @@
 """One grading session: the submission, the expected values, and each part's child run.
 
-Graded tests ask the session for a part (`session.part("lstm")`); the first ask
+Graded tests ask the session for a part (`session.part(name)`); the first ask
 runs that part's probes on the student's code in a sandboxed child, later asks
 reuse the answers. A part's answers explain themselves: asking for an output that
 is missing raises CheckFailed saying why (not defined, raised an error, ran out of
@@ -20,12 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from autograder import data
-from autograder.cases import PARTS, make_case_set, output_names
+from autograder.cases import make_case_set, output_names, stand_in
 from autograder.diagnose import error_mistake
 from autograder.feedback import CheckFailed, fenced
+from autograder.parts import CELLS, FROM_SCRATCH_LAYERS, NAMES, PARTS, budget
+from autograder.parts import get as get_part
+from autograder.parts.from_scratch import reader_rule, tripwire_rule
 from autograder.sandbox import ChildRun, Expect, Limits, Stage, cpu_share, run_child, wall_allowance
-from autograder.submission import (CANDIDATE_SUFFIXES, FROM_SCRATCH, MAX_LARGE_LITERALS, Chunk, SubmissionError,
-                                   find_submission, read_submission_bytes, shown_name)
+from autograder.submission import (CANDIDATE_SUFFIXES, MAX_LARGE_LITERALS, Chunk, SubmissionError, find_submission,
+                                   read_submission_bytes, shown_name)
 
 ENDINGS = {
     "wall-time": ("was stopped after {wall:.0f} s of wall-clock time while it had used only {cpu:.0f} CPU-seconds: "
@@ -38,14 +41,9 @@ ENDINGS = {
     "exited": "ended the process (exit status {code}) before this check ran",
     "finished": "ended the process before this check ran",
 }
-CPU_ADVICE = {
-    "train": ("Make training cheaper: fewer epochs, a smaller hidden_sz or embedding_sz, or a larger batch_sz; "
-              "`time_training()` in the notebook shows what fits before you submit."),
-}
-LOOP_ADVICE = "Look for a loop that never ends, or work repeated far more often than needed."
-FROM_SCRATCH_LAYERS = {"rnn": "MyRNN", "lstm": "MyLSTM"}  # the parts whose layer must not use Keras's recurrent layers
 NOT_FROM_SCRATCH = "not-from-scratch"  # the diagnosis label of a layer built on Keras's recurrent layers
-WEIGHTS = ("embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias")
+WEIGHTS = ("embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias")  # Keras's layout
+TRAINING = next((part for part in PARTS if part.kind == "training"), None)  # what `time_training()` times
 ARRAY_SLACK = 16  # a wrong answer may be bigger than the right one (overlapping windows); still read, to say so
 
 # What the judge accepts in a child's report: every string it may show is bounded, and every
@@ -81,7 +79,8 @@ READER_REPORT_SCHEMA = {
         "notes": {"type": "array", "maxItems": 10_000, "items": {"type": "string", "maxLength": 2000}},
         "problem": {"anyOf": [{"type": "null"}, {"type": "string", "maxLength": 5000}]},
         "recurrent_helpers": {"type": "object", "additionalProperties": False,
-                              "properties": {name: {"type": "array", "maxItems": 32, "items": _NAME} for name in FROM_SCRATCH}},
+                              "properties": {name: {"type": "array", "maxItems": 32, "items": _NAME}
+                                             for name in FROM_SCRATCH_LAYERS.values()}},
         "large_literals": {"type": "array", "maxItems": MAX_LARGE_LITERALS, "items": {
             "type": "object", "additionalProperties": False, "required": ["line", "kind", "size"],
             "properties": {"line": {"type": "integer", "minimum": 1, "maximum": 10**9},
@@ -111,6 +110,9 @@ class Bundle:
     def data(self) -> Path:
         """The corpus: shipped in the zip, or the stencil's own data/ folder for the local checker."""
         return self.root / self.config["data_dir"]
+
+    def budget(self, part: str) -> float:
+        return budget(part, self.config)
 
     @property
     def public_only(self) -> bool:
@@ -218,7 +220,7 @@ class PartAnswers:
         code = run.returncode if run.returncode is not None else 0
         return ENDINGS[run.ending].format(wall=run.wall_seconds, cpu=run.cpu_seconds, memory=run.peak_memory_mb,
                                           limit=self.memory_limit, signal=-code, code=code, budget=self.budget,
-                                          advice=CPU_ADVICE.get(self.part, LOOP_ADVICE))
+                                          advice=get_part(self.part).cpu_advice if self.part in NAMES else "")
 
 
 def _sentence(text: str) -> str:
@@ -234,8 +236,8 @@ def not_from_scratch(layer: str, helpers: list[str], how: str) -> str:
             "`tf.raw_ops.BlockLSTM`) are not allowed here.")
 
 
-# How the child's tripwire fails a recurrent helper in the rnn and lstm stages (child/runner.py, NotFromScratch).
-_FAILED_HELPER = re.compile(r"\b([A-Za-z_][\w.]{0,80}) is not allowed in MyRNN and MyLSTM: the contract asks")
+# How the child's tripwire fails a recurrent helper while a from-scratch layer is graded (child/runner.py, NotFromScratch).
+_FAILED_HELPER = re.compile(r"\b([A-Za-z_][\w.]{0,80}) is not allowed in a layer the contract asks for from scratch:")
 
 
 def _reader_ending(run: ChildRun) -> str:
@@ -294,7 +296,7 @@ class Session:
 
     def __init__(self, bundle: Bundle, submission_path: Path, workspace: Path | None = None, parts=None):
         self.bundle = bundle
-        self.selected = set(parts or PARTS)
+        self.selected = set(parts or NAMES)
         self.cpu_share, self.cpu_share_source = cpu_share()
         if workspace is None:  # children (another user, as root) traverse it to reach their own folder; none may list it
             workspace = Path(tempfile.mkdtemp(prefix="rnnkit-workspace-"))
@@ -327,7 +329,7 @@ class Session:
     def _read(self, content: bytes, found: Path) -> None:
         """Parse the submission in the reader child: a parser can crash or eat memory, the judge must not."""
         file = "upload" + (found.suffix if found.suffix in CANDIDATE_SUFFIXES else ".py")  # never a name of the kit's child code
-        job = {"kind": "read", "file": file, "name": found.name}
+        job = {"kind": "read", "file": file, "name": found.name, "from_scratch": reader_rule(FROM_SCRATCH_LAYERS.values())}
         expect = Expect(report_schema=READER_REPORT_SCHEMA, report_bytes=MAX_CHUNK_BYTES)
         run = run_child(job, {}, READER_LIMITS, workspace=self.workspace, expect=expect, files={file: content})
         self.runs["read"] = run
@@ -344,15 +346,15 @@ class Session:
         self.recurrent_helpers = report["recurrent_helpers"]
         self.large_literals = report["large_literals"]
 
-    def specs_and_arrays(self, part: str):
-        config = self.bundle.config
-        specs, arrays = make_case_set(part, config.get("hidden_seed"))
-        if part == "train":
-            vocab = data.load_vocab(self.bundle.data / "vocab.txt")
-            arrays = {"train:ids": self.relabel(data.load_ids(self.bundle.data / "train.txt", vocab))}
-            specs = [{"id": "train", "kind": "train", "part": "train", "vocab_sz": len(vocab), "seed": config["train_seed"],
-                      "limits": {"max_width": config["max_width"]}}]
-        return specs, arrays
+    def specs_and_arrays(self, name: str):
+        config, part = self.bundle.config, get_part(name)
+        if part.kind != "training":
+            return make_case_set(part, config.get("hidden_seed"))
+        vocab = data.load_vocab(self.bundle.data / "vocab.txt")
+        arrays = {f"{name}:ids": self.relabel(data.load_ids(self.bundle.data / "train.txt", vocab))}
+        return [{"id": name, "kind": "training", "part": name, "function": part.function, "vocab_sz": len(vocab),
+                 "seed": config["train_seed"], "cells": {cell: stand_in(cell) for cell in CELLS},
+                 "limits": {"max_width": config["max_width"]}}], arrays
 
     def relabel(self, ids: np.ndarray) -> np.ndarray:
         """Token ids under a relabelling of the vocabulary secret to this grading (the same for the same file).
@@ -366,11 +368,12 @@ class Session:
 
     def expect(self, part: str, specs: list[dict]) -> Expect:
         """The arrays the judge will read back from this part's child, each with its most elements."""
-        if part == "train":
+        if get_part(part).kind == "training":
             vocab_sz, width = specs[0]["vocab_sz"], self.bundle.config["max_width"]
-            sizes = {"embedding": vocab_sz * width, "kernel": width * 4 * width, "recurrent_kernel": width * 4 * width,
-                     "bias": 4 * width, "classifier_kernel": width * vocab_sz, "classifier_bias": vocab_sz}
-            return Expect(arrays={f"train:{name}": size for name, size in sizes.items()}, report_schema=PART_REPORT_SCHEMA,
+            gates = max(cell.gates for cell in CELLS.values())
+            sizes = {"embedding": vocab_sz * width, "kernel": width * gates * width, "recurrent_kernel": width * gates * width,
+                     "bias": gates * width, "classifier_kernel": width * vocab_sz, "classifier_bias": vocab_sz}
+            return Expect(arrays={f"{part}:{name}": size for name, size in sizes.items()}, report_schema=PART_REPORT_SCHEMA,
                           arrays_bytes=8 * sum(sizes.values()))
         accepted = {}
         for spec in specs:
@@ -386,12 +389,12 @@ class Session:
 
     def stage(self, part: str, cases) -> Stage:
         """A part's budget: CPU seconds from the configuration, wall seconds from the CPU this machine gives."""
-        cpu = self.bundle.config["limits"][part]["cpu_seconds"]
+        cpu = self.bundle.budget(part)
         return Stage(part, frozenset(cases), cpu, wall_allowance(cpu, self.cpu_share))
 
     def part(self, part: str) -> PartAnswers:
         if part not in self.answers:
-            self._run_parts([p for p in PARTS if p in self.selected and p not in self.answers] or [part])
+            self._run_parts([p for p in NAMES if p in self.selected and p not in self.answers] or [part])
         return self.answers[part]
 
     def _run_parts(self, parts: list[str]) -> None:
@@ -426,7 +429,7 @@ class Session:
                 stages.append(self.stage(part, [spec["id"] for spec in part_specs]))
                 expected = self.expect(part, part_specs)
                 accepted.update(expected.arrays)
-                if part == "train":  # the tensor parts share the default cap; the trained weights come on top
+                if get_part(part).kind == "training":  # the tensor parts share the default cap; the trained weights come on top
                     arrays_bytes += expected.arrays_bytes
             started = time.time()
             run = self._run_child(specs, arrays, stages,
@@ -452,24 +455,25 @@ class Session:
                         wall_seconds=min(sum(stage.wall_seconds for stage in stages), self.timeout_left()),
                         memory_mb=config["memory_mb"], threads=config["threads"])
         job = {"chunks": [chunk.__dict__ for chunk in self.chunks], "specs": specs, "seed": config["train_seed"],
-               "threads": limits.threads}
+               "threads": limits.threads, "tripwire": tripwire_rule()}
         return run_child(job, arrays, limits, workspace=self.workspace, stages=stages, expect=expect)
 
     def time_one_epoch(self) -> PartAnswers:
-        """The train part for one epoch of the student's HPARAMS: its stage's CPU seconds are what an epoch costs here.
+        """The training part for one epoch of the student's HPARAMS: its stage's CPU seconds are what an epoch costs here.
 
         Start-up (TensorFlow's import, loading the notebook) has a stage of its own, as a full
-        grading charges it to its first part, so the train stage counts what the budget counts.
+        grading charges it to its first part, so the training stage counts what the budget counts.
         """
+        name = TRAINING.name
         if self.problem:
-            return PartAnswers("train", None, self.problem)
-        specs, arrays = self.specs_and_arrays("train")
+            return PartAnswers(name, None, self.problem)
+        specs, arrays = self.specs_and_arrays(name)
         specs[0]["epochs"] = 1
         start_up = Stage("start-up", frozenset(), START_UP_CPU_SECONDS, wall_allowance(START_UP_CPU_SECONDS, self.cpu_share))
-        train = self.stage("train", [specs[0]["id"]])
-        run = self._run_child(specs, arrays, [start_up, train], self.expect("train", specs))
-        self.runs["train"] = run
-        return PartAnswers("train", run, budget=train.cpu_seconds, memory_limit=self.bundle.config["memory_mb"],
+        training = self.stage(name, [specs[0]["id"]])
+        run = self._run_child(specs, arrays, [start_up, training], self.expect(name, specs))
+        self.runs[name] = run
+        return PartAnswers(name, run, budget=training.cpu_seconds, memory_limit=self.bundle.config["memory_mb"],
                            order=(specs[0]["id"],))
 
     def expected(self, case: str, name: str):
@@ -479,4 +483,4 @@ class Session:
         return self.bundle.expected_info.get(case)
 
 
-__all__ = ["Bundle", "Session", "PartAnswers", "PARTS", "WEIGHTS"]
+__all__ = ["Bundle", "Session", "PartAnswers", "WEIGHTS"]

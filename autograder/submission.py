@@ -300,39 +300,27 @@ def graded_chunks(cells: list[tuple[str, str]]) -> tuple[list[Chunk], list[str]]
     return chunks, notes
 
 
-RECURRENT_HELPERS = {"RNN", "SimpleRNN", "LSTM", "GRU", "StackedRNNCells", "Bidirectional", "ConvLSTM1D", "ConvLSTM2D",
-                     "ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU", "dynamic_rnn", "static_rnn", "raw_rnn", "bidirectional_dynamic_rnn",
-                     "static_bidirectional_rnn", "static_state_saving_rnn",
-                     # TensorFlow's fused recurrent kernels (tf.raw_ops) and the modules that define them
-                     "BlockLSTM", "BlockLSTMV2", "block_lstm", "block_lstmv2", "lstm_block_cell", "gru_block_cell",
-                     "gen_rnn_ops", "gen_cudnn_rnn_ops"}
-KERAS_CELLS = {"SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTMCell", "ConvLSTM2DCell", "PeepholeLSTMCell", "RNNCell",
-               "BasicRNNCell", "BasicLSTMCell", "MultiRNNCell", "LayerRNNCell", "LSTMBlockCell", "GRUBlockCell"}
-RECURRENT_LOOPS = {"rnn", "lstm", "gru"}  # Keras's backend functions: helpers when reached through a module or an import
-FROM_SCRATCH = ("MyRNN", "MyLSTM")
+def _is_helper(name: str, rule: dict) -> bool:
+    return (name in rule["helpers"] or (name.endswith("Cell") and name[:1].isupper())
+            or name.startswith(tuple(rule["prefixes"])))
 
 
-def _is_helper(name: str) -> bool:
-    return (name in RECURRENT_HELPERS or (name.endswith("Cell") and name[:1].isupper())
-            or name.startswith(("CudnnRNN", "cudnn_rnn")))
-
-
-def _names_a_helper(node: ast.AST, aliases: dict, own: set) -> str | None:
+def _names_a_helper(node: ast.AST, aliases: dict, own: set, rule: dict) -> str | None:
     """The name of a Keras or TensorFlow recurrent layer, cell, loop or fused kernel this node refers to, if any
     (`own`: what the student's module defines itself, such as a class MyCell, which is read rather than named)."""
     if isinstance(node, ast.Name):
-        return aliases.get(node.id) or (node.id if _is_helper(node.id) and node.id not in own else None)
+        return aliases.get(node.id) or (node.id if _is_helper(node.id, rule) and node.id not in own else None)
     if isinstance(node, ast.Attribute):
         root = node.value
         while isinstance(root, ast.Attribute):
             root = root.value
-        if node.attr in RECURRENT_LOOPS and not (isinstance(root, ast.Name) and root.id == "self"):
+        if node.attr in rule["loops"] and not (isinstance(root, ast.Name) and root.id == "self"):
             return node.attr  # keras.src.backend.rnn, K.rnn, tf.keras.backend.rnn; not self.rnn
-        return node.attr if _is_helper(node.attr) else None
+        return node.attr if _is_helper(node.attr, rule) else None
     if isinstance(node, ast.alias):  # an import inside a function
-        return node.name if _is_helper(node.name) or node.name in RECURRENT_LOOPS else None
+        return node.name if _is_helper(node.name, rule) or node.name in rule["loops"] else None
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value not in ("RNN", "LSTM", "GRU"):
-        whole = node.value in RECURRENT_HELPERS | KERAS_CELLS or node.value.startswith(("CudnnRNN", "cudnn_rnn"))
+        whole = node.value in rule["helpers"] or node.value in rule["cells"] or node.value.startswith(tuple(rule["prefixes"]))
         return node.value if whole else None  # getattr(tf.raw_ops, "BlockLSTM"); not a name built from pieces
     return None
 
@@ -347,8 +335,9 @@ def _bound_names(node: ast.stmt) -> list[str]:
     return [target.id for target in targets if isinstance(target, ast.Name)]
 
 
-def recurrent_helpers(chunks: list[Chunk]) -> dict[str, list[str]]:
-    """For MyRNN and MyLSTM: the built-in recurrent layers, cells, loops and fused kernels their code reaches.
+def recurrent_helpers(chunks: list[Chunk], rule: dict) -> dict[str, list[str]]:
+    """For each layer of the from-scratch rule (autograder/parts/from_scratch.py, carried in the reader's job):
+    the built-in recurrent layers, cells, loops and fused kernels its code reaches.
 
     The whole graded module is read: each layer's class, then every module-level function,
     class, assignment or import its code names, and so on (the last definition of each name,
@@ -358,11 +347,11 @@ def recurrent_helpers(chunks: list[Chunk]) -> dict[str, list[str]]:
     statements = [node for chunk in chunks for node in ast.parse(chunk.source).body]
     aliases = {alias.asname or alias.name: alias.name for statement in statements for node in ast.walk(statement)
                if isinstance(node, ast.ImportFrom) for alias in node.names
-               if _is_helper(alias.name) or alias.name in RECURRENT_LOOPS}
+               if _is_helper(alias.name, rule) or alias.name in rule["loops"]}
     definitions = {name: node for node in statements for name in _bound_names(node)}
     own = {name for name, node in definitions.items() if not isinstance(node, (ast.Import, ast.ImportFrom))}
     found = {}
-    for layer in FROM_SCRATCH:
+    for layer in rule["layers"]:
         helpers, seen, pending = set(), set(), [layer]
         while pending:
             name = pending.pop()
@@ -370,7 +359,7 @@ def recurrent_helpers(chunks: list[Chunk]) -> dict[str, list[str]]:
                 continue
             seen.add(name)
             for node in ast.walk(definitions[name]):
-                if helper := _names_a_helper(node, aliases, own):
+                if helper := _names_a_helper(node, aliases, own, rule):
                     helpers.add(helper)
                 if isinstance(node, ast.Name):
                     pending.append(node.id)

@@ -23,7 +23,7 @@ from pathlib import Path
 from autograder import sandbox
 from autograder.feedback import CheckFailed
 from autograder.grade import protect
-from autograder.session import Bundle, Session
+from autograder.session import TRAINING, Bundle, Session
 
 # A CPU-second is not a fixed amount of work: the same training took 1.8x the CPU-seconds on this kit's Intel Xeon
 # as on an AMD EPYC, and Gradescope's processor is not known in advance. A projection "fits" only when it would
@@ -135,20 +135,20 @@ class Estimate:
 
 def estimate(session: Session) -> Estimate:
     """Train one epoch of the submission in a child and read what it cost; the child's report is only checked, never trusted."""
-    budget = float(session.bundle.config["limits"]["train"]["cpu_seconds"])
+    budget = session.bundle.budget(TRAINING.name)
     answers = session.time_one_epoch()
     run = answers.run
-    if run is not None and run.ending == "cpu-time" and run.stage == "train":
+    if run is not None and run.ending == "cpu-time" and run.stage == TRAINING.name:
         return Estimate(budget, problem=f"One epoch used all {budget:g} CPU-seconds training may use, and was stopped: "
                                        f"{CHEAPER_EPOCH}.")
     try:
-        answers.require("train")
+        answers.require(TRAINING.name)
     except CheckFailed as failure:
         return Estimate(budget, problem=str(failure))
     epochs = (answers.info("hparams") or {}).get("epochs")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or not 0 <= epochs <= 10**6:
         return Estimate(budget, problem=f"`HPARAMS['epochs']` must be a whole number of epochs; it is {epochs!r}.")
-    return Estimate(budget, epoch_cpu_seconds=round(run.stage_cpu_seconds.get("train", 0.0), 1), epochs=epochs,
+    return Estimate(budget, epoch_cpu_seconds=round(run.stage_cpu_seconds.get(TRAINING.name, 0.0), 1), epochs=epochs,
                     other_versions=tuple(other_versions(session.bundle.config.get("graded_with", {}))))
 
 
@@ -158,7 +158,7 @@ def main(argv=None) -> int:
     root = parser.parse_args(argv).root.resolve()
     sandbox.become_subreaper()
     workspace = protect(root)
-    session = Session(Bundle(root / "source"), root / "submission", workspace, parts={"train"})
+    session = Session(Bundle(root / "source"), root / "submission", workspace, parts={TRAINING.name})
     result = estimate(session)
     (root / "results" / "training_time.json").write_text(json.dumps(result.as_json(), indent=1) + "\n")
     print(result.message())

@@ -66,7 +66,7 @@ def zip_with_cpu_budgets(folder: Path, budgets: dict) -> Path:
             if member.filename == "config.json":
                 config = json.loads(content)
                 for part, seconds in budgets.items():
-                    config["limits"][part]["cpu_seconds"] = seconds
+                    config.setdefault("limits", {})[part] = {"cpu_seconds": seconds}
                 content = json.dumps(config).encode()
             copy.writestr(member, content)
     return path

@@ -7,17 +7,17 @@ import zipfile
 import jsonschema
 import pytest
 
+from autograder.parts import NAMES
 from autograder.results import VALIDATOR
 from conftest import REFERENCE_NOTEBOOK, STENCIL_NOTEBOOK, ZIP, by_tag
 
-PARTS = {"windows", "rnn", "lstm", "lm", "perplexity", "train"}
 
 def every_test_listed(results):
     """The file is valid, and lists every graded test once, each with exactly one part tag."""
     VALIDATOR.validate(results)
     numbers = [test["number"] for test in results["tests"]]
     assert len(numbers) == len(set(numbers)) == 43
-    assert all(len(test["tags"]) == 1 and test["tags"][0] in PARTS for test in results["tests"])
+    assert all(len(test["tags"]) == 1 and test["tags"][0] in NAMES for test in results["tests"])
     assert sum(test["max_score"] for test in results["tests"]) == 100
     assert all(len(test["output"]) < 100_000 for test in results["tests"]) and len(results["output"]) < 100_000
 

@@ -11,6 +11,7 @@ keras_loop_from_a_helper, keras_cell_and_forged_record, keras_recurrent_inside_m
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -18,14 +19,18 @@ import textwrap
 import pytest
 
 from conftest import REPO
+from autograder.parts import FROM_SCRATCH_LAYERS
+from autograder.parts.from_scratch import reader_rule, tripwire_rule
 from autograder.submission import graded_chunks, recurrent_helpers
+
+READER_RULE = reader_rule(FROM_SCRATCH_LAYERS.values())
 
 LAYERS = "import tensorflow as tf\n\n"
 
 
 def helpers_of(source: str) -> dict:
     chunks, _ = graded_chunks([("code cell 1", LAYERS + textwrap.dedent(source))])
-    return recurrent_helpers(chunks)
+    return recurrent_helpers(chunks, READER_RULE)
 
 
 @pytest.mark.parametrize("source, found", [
@@ -94,13 +99,13 @@ def test_what_the_layers_do_not_reach_is_not_named(source):
 
 
 TRIPWIRE = r'''
-import importlib, sys
+import importlib, json, sys
 sys.path.insert(0, sys.argv[1])
 import keras, numpy as np, tensorflow as tf
 import runner
 
 held_before = importlib.import_module("keras.src.backend").rnn  # a module's reference, taken before the tripwire
-arm = runner.recurrent_tripwire()
+arm = runner.recurrent_tripwire(json.loads(sys.argv[2]))  # the rule as the job carries it
 x = tf.ones((2, 3, 4))
 zeros = tf.zeros((2, 3))
 attempts = {
@@ -128,7 +133,7 @@ for what, attempt in attempts.items():
         attempt()
         print("RAN", what)
     except runner.NotFromScratch as error:
-        assert "is not allowed in MyRNN and MyLSTM" in str(error), error
+        assert "is not allowed in a layer the contract asks for from scratch" in str(error), error
         print("FAILED", what)
 arm(False)
 print("KERAS", keras.layers.LSTM(5, return_sequences=True)(x).shape, keras.layers.SimpleRNN(5)(x).shape)
@@ -138,7 +143,7 @@ print("HELD", held_before is importlib.import_module("keras.src.backend.tensorfl
 
 def test_the_recurrent_helpers_fail_while_armed_and_work_otherwise():
     """In its own process: the tripwire changes Keras and TensorFlow for good, as it does in the child."""
-    finished = subprocess.run([sys.executable, "-c", TRIPWIRE, str(REPO / "autograder" / "child")],
+    finished = subprocess.run([sys.executable, "-c", TRIPWIRE, str(REPO / "autograder" / "child"), json.dumps(tripwire_rule())],
                               capture_output=True, text=True, timeout=300, env={"TF_CPP_MIN_LOG_LEVEL": "3"})
     assert finished.returncode == 0, finished.stderr[-3000:]
     lines = finished.stdout.splitlines()

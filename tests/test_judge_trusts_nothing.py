@@ -23,7 +23,11 @@ from autograder.child_output import Refused
 from autograder.feedback import fenced
 from autograder.results import write
 from autograder.session import PART_REPORT_SCHEMA
+from autograder.parts import FROM_SCRATCH_LAYERS
+from autograder.parts.from_scratch import reader_rule
 from autograder.submission import Chunk, SubmissionError, find_submission, read_submission_bytes, recurrent_helpers
+
+READER_RULE = reader_rule(FROM_SCRATCH_LAYERS.values())
 
 ACCEPT = {"case:inputs": 100, "case:labels": 100}
 
@@ -163,9 +167,29 @@ def weights(vocab=50, embedding=8, hidden=6, gates=4, dtype=np.float32):
     return {name: (0.3 * rng.standard_normal(shape)).astype(dtype) for name, shape in shapes.items()}
 
 
-def test_the_cell_is_read_from_the_weights_not_from_what_the_child_says():
-    assert evaluate.trained_model(weights(gates=4), 50, 512).cell == "lstm"
-    assert evaluate.trained_model(weights(gates=1), 50, 512).cell == "rnn"
+def test_the_weights_must_fit_the_cell_hparams_names():
+    assert evaluate.trained_model(weights(gates=4), "lstm", 50, 512).cell == "lstm"
+    assert evaluate.trained_model(weights(gates=1), "rnn", 50, 512).cell == "rnn"
+    with pytest.raises(evaluate.UnusableModel, match="'rnn' cell's is \\(hidden_sz, hidden_sz\\)"):
+        evaluate.trained_model(weights(gates=4), "rnn", 50, 512)  # an LSTM's weights, said to be a vanilla RNN's
+    with pytest.raises(evaluate.UnusableModel, match="not one of the cells"):
+        evaluate.trained_model(weights(gates=4), "transformer", 50, 512)
+
+
+def test_the_judge_runs_each_cell_by_its_declared_equations():
+    """An LSTM's weights read as a vanilla RNN's (the gate count once decided the cell) give other states: the
+    evaluator follows the cell's declaration, here checked against the LSTM's equations written out."""
+    model = evaluate.trained_model(weights(gates=4), "lstm", 50, 512)
+    inputs = np.random.default_rng(2).integers(0, 50, size=(3, 5))
+    embedded = model.embedding[inputs].astype(np.float64)
+    h = c = np.zeros((3, model.hidden_sz))
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    for t in range(5):
+        i, f, g, o = np.split(embedded[:, t] @ model.kernel + h @ model.recurrent_kernel + model.bias, 4, axis=-1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+    states = evaluate.recurrent_states("lstm", embedded, model.kernel, model.recurrent_kernel, model.bias)
+    np.testing.assert_allclose(states[:, -1], h, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("spoil, says", [
@@ -179,11 +203,11 @@ def test_weights_that_do_not_make_one_model_are_refused(spoil, says):
     spoiled = weights()
     spoil(spoiled)
     with pytest.raises(evaluate.UnusableModel, match=says):
-        evaluate.trained_model(spoiled, 50, 512)
+        evaluate.trained_model(spoiled, "lstm", 50, 512)
 
 
 def test_perplexity_streams_in_float32_and_matches_a_float64_computation():
-    model = evaluate.trained_model(weights(vocab=2000, embedding=16, hidden=32), 2000, 512)
+    model = evaluate.trained_model(weights(vocab=2000, embedding=16, hidden=32), "lstm", 2000, 512)
     ids = np.random.default_rng(1).integers(0, 2000, size=8001)
     inputs, labels = evaluate.windows(ids, 20)
     tracemalloc.start()
@@ -201,7 +225,7 @@ def test_perplexity_streams_in_float32_and_matches_a_float64_computation():
 
 
 def test_no_windows_is_no_perplexity_rather_than_a_perfect_one():
-    model = evaluate.trained_model(weights(), 50, 512)
+    model = evaluate.trained_model(weights(), "lstm", 50, 512)
     inputs, labels = evaluate.windows(np.arange(10) % 50, 10**6)
     with pytest.raises(ValueError):
         evaluate.perplexity(model, inputs, labels)
@@ -266,7 +290,7 @@ def test_a_file_name_cannot_inject_markdown(tmp_path):
 def test_built_in_recurrent_helpers_in_the_layers_are_named(code, found):
     chunks = [Chunk("cell 1", 1, code.split("\nclass")[0] if code.startswith("from") else "import tensorflow as tf")]
     chunks.append(Chunk("cell 2", 1, code[code.index("class"):]))
-    assert sum(recurrent_helpers(chunks).values(), []) == found
+    assert sum(recurrent_helpers(chunks, READER_RULE).values(), []) == found
 
 
 def test_the_reference_writes_its_layers_from_scratch():
@@ -274,7 +298,7 @@ def test_the_reference_writes_its_layers_from_scratch():
     from autograder.submission import graded_chunks, read_cells
 
     chunks, _ = graded_chunks(read_cells(REPO / "solution" / "language_model.py"))
-    assert recurrent_helpers(chunks) == {}
+    assert recurrent_helpers(chunks, READER_RULE) == {}
     assert json.dumps([chunk.__dict__ for chunk in chunks])  # what the reader hands the judge is plain JSON
 
 

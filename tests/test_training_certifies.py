@@ -30,7 +30,7 @@ def _model(cell: str, recurrent_scale: float = 1.0) -> evaluate.TrainedModel:
     weights = {"embedding": RNG.normal(size=(V, E)), "kernel": RNG.normal(size=(E, gates)),
                "recurrent_kernel": recurrent_scale * RNG.normal(size=(H, gates)), "bias": RNG.normal(size=gates),
                "classifier_kernel": RNG.normal(size=(H, V)), "classifier_bias": RNG.normal(size=V)}
-    return evaluate.trained_model({name: array.astype(np.float32) for name, array in weights.items()}, V, 64)
+    return evaluate.trained_model({name: array.astype(np.float32) for name, array in weights.items()}, cell, V, 64)
 
 
 def _windows():

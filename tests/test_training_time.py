@@ -9,10 +9,11 @@ import json
 
 import pytest
 
+from autograder.parts import budget
 from autograder.training_time import SAFE_SHARE, Estimate
 from conftest import REFERENCE_NOTEBOOK, REPO
 
-BUDGET = json.loads((REPO / "autograder" / "config.json").read_text())["limits"]["train"]["cpu_seconds"]
+BUDGET = budget("train", json.loads((REPO / "autograder" / "config.json").read_text()))
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,6 @@ import re
 import numpy as np
 import tensorflow as tf
 
-LSTM_GATES = ("i", "f", "o", "c")
-KERAS_GATE_ORDER = ("i", "f", "c", "o")
-
-
 def as_array(value, what):
     if isinstance(value, (tf.Tensor, tf.Variable)):
         value = value.numpy()
@@ -40,34 +36,36 @@ def describe(value):
     return {"kind": type_name(value), "count": 1}
 
 
-def windows(module, spec, arrays, outputs, info):
-    case = spec["id"]
-    ids = arrays[f"{case}:ids"]
-    result = module.make_windows(ids.tolist() if spec["as_list"] else ids, spec["window_sz"])
+def _argument(argument, case, arrays):
+    if "value" in argument:
+        return argument["value"]
+    array = arrays[f"{case}:{argument['array']}"]
+    return {"list": array.tolist, "tensor": lambda: tf.constant(array), "array": lambda: array}[argument["as"]]()
+
+
+def function(module, spec, arrays, outputs, info):
+    """A contract function called on the case's arguments; one array back, or a tuple of as many as it names."""
+    case, names = spec["id"], spec["outputs"]
+    result = getattr(module, spec["function"])(*(_argument(argument, case, arrays) for argument in spec["arguments"]))
     info[case] = describe(result)
-    if not isinstance(result, (list, tuple)) or len(result) != 2:
-        raise TypeError(f"make_windows must return a pair (inputs, labels); it returned {info[case]}")
-    info[case]["types"] = [type_name(r, qualified=True) for r in result]
-    outputs[f"{case}:inputs"] = as_array(result[0], "inputs")
-    outputs[f"{case}:labels"] = as_array(result[1], "labels")
+    if len(names) == 1:
+        value = as_array(result, names[0])
+        outputs[f"{case}:{names[0]}"] = value.astype(np.float64) if value.dtype.kind == "f" else value
+        return
+    if not isinstance(result, (list, tuple)) or len(result) != len(names):
+        raise TypeError(f"{spec['function']} must return {len(names)} values ({', '.join(names)}); it returned {info[case]}")
+    info[case]["types"] = [type_name(value, qualified=True) for value in result]
+    for name, value in zip(names, result):
+        outputs[f"{case}:{name}"] = as_array(value, name)
 
 
-def _weights(layer_kind, case, arrays):
-    if layer_kind == "rnn":
-        names = ["W_r", "b_r"]
-    else:
-        names = [f"{kind}_{gate}" for gate in LSTM_GATES for kind in ("W", "U", "b")]
-    return {name: arrays[f"{case}:{name}"] for name in names}
-
-
-def _layer(module, layer_kind, spec, arrays, input_dim, **options):
+def _layer(module, spec, arrays, input_dim, **options):
     """The student's layer, built by its given `build` and loaded with the case's weights."""
-    if layer_kind == "rnn":
-        layer = module.MyRNN(spec["units"], activation=spec["activation"], **options)
-    else:
-        layer = module.MyLSTM(spec["units"], **options)
+    if spec["activation"] is not None:
+        options["activation"] = spec["activation"]
+    layer = getattr(module, spec["layer"])(spec["units"], **options)
     layer.build((None, None, input_dim))
-    weights = _weights(layer_kind, spec["id"], arrays)
+    weights = {name: arrays[f"{spec['id']}:{name}"] for name in spec["weights"]}
     for name, value in weights.items():
         variable = getattr(layer, name, None)
         if variable is None:
@@ -76,33 +74,33 @@ def _layer(module, layer_kind, spec, arrays, input_dim, **options):
     return layer, weights
 
 
-def step(module, spec, arrays, outputs, info, layer_kind):
-    case = spec["id"]
+def step(module, spec, arrays, outputs, info):
+    """One step from the case's previous states: the new state, or a tuple of the new states."""
+    case, states = spec["id"], spec["states"]
     x = arrays[f"{case}:x"]
-    layer, _ = _layer(module, layer_kind, spec, arrays, x.shape[-1])
-    if layer_kind == "rnn":
-        result = layer.step(tf.constant(x), tf.constant(arrays[f"{case}:s_prev"]))
-        info[case] = describe(result)
-        outputs[f"{case}:s"] = as_array(result, "s_t")
-    else:
-        result = layer.step(tf.constant(x), tf.constant(arrays[f"{case}:h_prev"]), tf.constant(arrays[f"{case}:c_prev"]))
-        info[case] = describe(result)
-        if not isinstance(result, (list, tuple)) or len(result) != 2:
-            raise TypeError(f"MyLSTM.step must return (h_t, c_t); it returned {info[case]}")
-        outputs[f"{case}:h"] = as_array(result[0], "h_t")
-        outputs[f"{case}:c"] = as_array(result[1], "c_t")
+    layer, _ = _layer(module, spec, arrays, x.shape[-1])
+    result = layer.step(tf.constant(x), *(tf.constant(arrays[f"{case}:{state}_prev"]) for state in states))
+    info[case] = describe(result)
+    if len(states) == 1:
+        outputs[f"{case}:{states[0]}"] = as_array(result, f"{states[0]}_t")
+        return
+    if not isinstance(result, (list, tuple)) or len(result) != len(states):
+        raise TypeError(f"{spec['layer']}.step must return ({', '.join(f'{state}_t' for state in states)}); "
+                        f"it returned {info[case]}")
+    for state, value in zip(states, result):
+        outputs[f"{case}:{state}"] = as_array(value, f"{state}_t")
 
 
-def call(module, spec, arrays, outputs, info, layer_kind):
+def call(module, spec, arrays, outputs, info):
     """The layer's call with the case's options; with `gradients`, also the gradients of sum(outputs * upstream)."""
     case = spec["id"]
     x = tf.constant(arrays[f"{case}:x"])
-    layer, weights = _layer(module, layer_kind, spec, arrays, x.shape[-1],
+    layer, weights = _layer(module, spec, arrays, x.shape[-1],
                             return_sequences=spec["return_sequences"], return_state=spec["return_state"])
     with tf.GradientTape() as tape:
         tape.watch(x)
         if spec["initial_state"]:
-            states = [tf.constant(arrays[f"{case}:{name}_0"]) for name in (["s"] if layer_kind == "rnn" else ["h", "c"])]
+            states = [tf.constant(arrays[f"{case}:{name}_0"]) for name in spec["states"]]
             result = layer(x, initial_state=states if spec["state_as_list"] else states[0])
         else:
             result = layer(x)
@@ -110,7 +108,7 @@ def call(module, spec, arrays, outputs, info, layer_kind):
         if spec.get("gradients"):
             loss = tf.reduce_sum(tf.convert_to_tensor(parts[0]) * arrays[f"{case}:upstream"])
     info[case] = describe(result)
-    for index, part in enumerate(parts[:4]):
+    for index, part in enumerate(parts[:len(spec["states"]) + 1]):
         outputs[f"{case}:out{index}"] = as_array(part, f"returned value {index}")
     if spec.get("gradients"):
         info[case]["no_gradient"] = _gradients(tape, loss, x, layer, weights, case, outputs)
@@ -129,11 +127,11 @@ def _gradients(tape, loss, x, layer, weights, case, outputs) -> list:
     return missing
 
 
-def gradients(module, spec, arrays, outputs, info, layer_kind):
+def gradients(module, spec, arrays, outputs, info):
     """Gradients of sum(outputs * upstream) through the whole window, w.r.t. every weight and the inputs."""
     case = spec["id"]
     x = tf.constant(arrays[f"{case}:x"])
-    layer, weights = _layer(module, layer_kind, spec, arrays, x.shape[-1], return_sequences=True)
+    layer, weights = _layer(module, spec, arrays, x.shape[-1], return_sequences=True)
     with tf.GradientTape() as tape:
         tape.watch(x)
         result = layer(x)
@@ -141,17 +139,15 @@ def gradients(module, spec, arrays, outputs, info, layer_kind):
     info[case] = {"no_gradient": _gradients(tape, loss, x, layer, weights, case, outputs)}
 
 
-def _stand_in(cell, hidden_sz):
+def _stand_in(stand_in, hidden_sz):
     """Keras's own layer in place of the student's: the contract says both compute the same."""
-    if cell == "lstm":
-        return tf.keras.layers.LSTM(hidden_sz, return_sequences=True)
-    return tf.keras.layers.SimpleRNN(hidden_sz, return_sequences=True)
+    return getattr(tf.keras.layers, stand_in["layer"])(hidden_sz, return_sequences=True, **stand_in["options"])
 
 
 def language_model(module, spec, arrays, outputs, info):
     case = spec["id"]
     model = module.LanguageModel(spec["vocab_sz"], cell=spec["cell"], embedding_sz=spec["embedding_sz"], hidden_sz=spec["hidden_sz"])
-    model.rnn = _stand_in(spec["cell"], spec["hidden_sz"])
+    model.rnn = _stand_in(spec["stand_in"], spec["hidden_sz"])
     tokens = tf.constant(arrays[f"{case}:tokens"])
     model(tokens)  # builds every layer
     model.embedding.set_weights([arrays[f"{case}:embedding"]])
@@ -168,13 +164,6 @@ def language_model(module, spec, arrays, outputs, info):
     outputs[f"{case}:logits"] = as_array(logits, "logits")
     outputs[f"{case}:logits_changed"] = as_array(model(tf.constant(arrays[f"{case}:tokens_changed"])), "logits")
     outputs[f"{case}:logits_first_changed"] = as_array(model(tf.constant(arrays[f"{case}:tokens_first_changed"])), "logits")
-
-
-def perplexity(module, spec, arrays, outputs, info):
-    case = spec["id"]
-    value = module.perplexity(tf.constant(arrays[f"{case}:labels"]), tf.constant(arrays[f"{case}:logits"]))
-    info[case] = describe(value)
-    outputs[f"{case}:value"] = as_array(value, "perplexity").astype(np.float64)
 
 
 HPARAM_KEYS = ("cell", "embedding_sz", "hidden_sz", "window_sz", "batch_sz", "epochs", "learning_rate")
@@ -207,12 +196,14 @@ def train(module, spec, arrays, outputs, info):
     for key in ("embedding_sz", "hidden_sz", "window_sz", "batch_sz", "epochs"):
         if not isinstance(hp[key], (int, np.integer)) or isinstance(hp[key], bool) or hp[key] < (0 if key == "epochs" else 1):
             raise ValueError(f"HPARAMS['{key}'] must be a positive whole number; it is {hp[key]!r}")
-    if hp["cell"] not in ("lstm", "rnn"):
-        raise ValueError(f"HPARAMS['cell'] must be 'lstm' or 'rnn'; it is {hp['cell']!r}")
+    cells = spec["cells"]
+    if hp["cell"] not in cells:
+        raise ValueError(f"HPARAMS['cell'] must be one of {', '.join(repr(cell) for cell in cells)}; it is {hp['cell']!r}")
     if spec["limits"]["max_width"] < max(hp["embedding_sz"], hp["hidden_sz"]):
         raise ValueError(f"embedding_sz and hidden_sz may be at most {spec['limits']['max_width']} here")
 
-    ids = arrays["train:ids"]
+    case = spec["id"]
+    ids = arrays[f"{case}:ids"]
     window_sz = int(hp["window_sz"])
     count = (len(ids) - 1) // window_sz
     inputs = ids[: count * window_sz].reshape(count, window_sz)
@@ -220,36 +211,30 @@ def train(module, spec, arrays, outputs, info):
 
     tf.keras.utils.set_random_seed(spec["seed"])
     model = module.LanguageModel(spec["vocab_sz"], cell=hp["cell"], embedding_sz=int(hp["embedding_sz"]), hidden_sz=int(hp["hidden_sz"]))
-    model.rnn = _stand_in(hp["cell"], int(hp["hidden_sz"]))
+    model.rnn = _stand_in(cells[hp["cell"]], int(hp["hidden_sz"]))
     model(tf.constant(inputs[:1]))  # builds every layer, so an untrained model has weights too
     if not model.rnn.weights:
         raise RuntimeError("LanguageModel.call never calls self.rnn, so the model has no recurrent layer to train: "
                            "run the embedded tokens through self.rnn, then the classifier.")
     epochs = spec.get("epochs", int(hp["epochs"]))  # the judge asks for one epoch when it only times training
-    losses = module.train(model, inputs, labels, epochs, int(hp["batch_sz"]), float(hp["learning_rate"]))
+    losses = getattr(module, spec["function"])(model, inputs, labels, epochs, int(hp["batch_sz"]), float(hp["learning_rate"]))
     try:  # JSON has no NaN or infinity: those are reported as text, and the judge calls them not finite
         info["losses"] = [float(loss) if np.isfinite(float(loss)) else repr(float(loss)) for loss in losses]
     except Exception:
         info["losses"] = repr(losses)[:200]
-    outputs["train:embedding"] = as_array(model.embedding.get_weights()[0], "embedding")
+    outputs[f"{case}:embedding"] = as_array(model.embedding.get_weights()[0], "embedding")
     for name, value in zip(("kernel", "recurrent_kernel", "bias"), model.rnn.get_weights()):
-        outputs[f"train:{name}"] = as_array(value, name)
+        outputs[f"{case}:{name}"] = as_array(value, name)
     kernel, bias = model.classifier.get_weights()
-    outputs["train:classifier_kernel"] = as_array(kernel, "classifier kernel")
-    outputs["train:classifier_bias"] = as_array(bias, "classifier bias")
-
-
-def _for_layer(probe):
-    """A recurrent probe for the layer its case is about, MyRNN ("rnn") or MyLSTM ("lstm")."""
-    return lambda module, spec, *rest: probe(module, spec, *rest, layer_kind=spec["part"])
+    outputs[f"{case}:classifier_kernel"] = as_array(kernel, "classifier kernel")
+    outputs[f"{case}:classifier_bias"] = as_array(bias, "classifier bias")
 
 
 PROBES = {
-    "windows": windows,
-    "step": _for_layer(step),
-    "call": _for_layer(call),
-    "gradients": _for_layer(gradients),
-    "lm": language_model,
-    "perplexity": perplexity,
-    "train": train,
+    "function": function,
+    "step": step,
+    "call": call,
+    "gradients": gradients,
+    "language_model": language_model,
+    "training": train,
 }

@@ -66,36 +66,16 @@ def load_student(chunks):
     return module, notes, set(cells)
 
 
-FROM_SCRATCH_PARTS = ("rnn", "lstm")  # the parts whose layer the contract asks for from scratch
-# Where Keras and TensorFlow define their recurrent layers, cells, loops and fused kernels: (module, the names
-# to guard there or None for every public function and class it defines, how a student knows them).
-RECURRENT_DEFINITIONS = (
-    *((f"keras.src.layers.rnn.{name}", None, "keras.layers") for name in (
-        "rnn", "simple_rnn", "lstm", "gru", "stacked_rnn_cells", "bidirectional",
-        "conv_lstm", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d")),
-    ("keras.src.backend.tensorflow.rnn", ("rnn", "lstm", "gru", "_cudnn_lstm", "_cudnn_gru"), "keras.src.backend"),
-    ("keras.src.legacy.backend", ("rnn",), "keras.backend"),
-    ("tensorflow.python.ops.gen_rnn_ops", None, "tf.raw_ops"),
-    ("tensorflow.python.ops.gen_cudnn_rnn_ops", None, "tf.raw_ops"),
-    ("tensorflow.python.ops.rnn", None, "tf.compat.v1.nn"),
-    ("tensorflow.python.keras.layers.recurrent", None, "tensorflow.python.keras.layers"),
-    ("tensorflow.python.keras.layers.convolutional_recurrent", None, "tensorflow.python.keras.layers"),
-    ("tensorflow.python.keras.layers.legacy_rnn.rnn_cell_impl", None, "tf.compat.v1.nn.rnn_cell"),
-    ("tensorflow.python.keras.backend", ("rnn",), "tensorflow.python.keras.backend"),
-)
-
-
 class NotFromScratch(RuntimeError):
-    """What a recurrent helper of Keras or TensorFlow raises while MyRNN or MyLSTM is graded."""
+    """What a recurrent helper of Keras or TensorFlow raises while a from-scratch layer is graded."""
 
 
 def _failing(original, label, armed):
     """`original`, which raises NotFromScratch instead of running while `armed[0]` is true."""
     def guarded(*args, **kwargs):
         if armed[0]:
-            raise NotFromScratch(f"{label} is not allowed in MyRNN and MyLSTM: the contract asks for these layers "
-                                 "from scratch, so Keras's and TensorFlow's recurrent layers, cells, loops and fused "
-                                 "kernels fail while they are graded.")
+            raise NotFromScratch(f"{label} is not allowed in a layer the contract asks for from scratch: Keras's and "
+                                 "TensorFlow's recurrent layers, cells, loops and fused kernels fail while it is graded.")
         return original(*args, **kwargs)
     guarded.__name__, guarded.__qualname__ = original.__name__, original.__qualname__
     guarded.__module__, guarded.__doc__ = original.__module__, original.__doc__
@@ -106,21 +86,23 @@ def _failing(original, label, armed):
     return guarded
 
 
-def recurrent_tripwire():
+def recurrent_tripwire(definitions):
     """Make Keras's and TensorFlow's recurrent helpers fail while armed; returns the switch, `arm(bool)`.
+
+    `definitions` (the job's, from autograder/parts/from_scratch.py): [module, names or None, shown].
 
     Each function is replaced where it is defined and wherever a loaded module holds it (the
     re-exports: keras.layers, tf.raw_ops, keras.src.backend, …), and each class's own `call`
     once, which its subclasses inherit. A student's helper can then not hand back a right
-    answer in the rnn and lstm stages, whatever name it reaches it by, so no verdict depends
-    on a record this process writes. The language model and training parts, which swap in
-    Keras's own layers, run disarmed.
+    answer while a from-scratch layer is graded, whatever name it reaches it by, so no verdict
+    depends on a record this process writes. The parts after the last from-scratch one (the
+    language model and training, which swap in Keras's own layers) run disarmed.
     """
     import importlib
 
     armed = [False]
     replacements = {}
-    for module_name, names, shown in RECURRENT_DEFINITIONS:
+    for module_name, names, shown in definitions:
         try:
             module = importlib.import_module(module_name)
         except ImportError:
@@ -163,7 +145,7 @@ def read_submission(workdir, job):
         cells = submission.read_cells(os.path.join(workdir, job["file"]), job["name"])
         chunks, report["notes"] = submission.graded_chunks(cells)
         report["chunks"] = [chunk.__dict__ for chunk in chunks]
-        report["recurrent_helpers"] = submission.recurrent_helpers(chunks)
+        report["recurrent_helpers"] = submission.recurrent_helpers(chunks, job["from_scratch"])
         report["large_literals"] = submission.large_literals(chunks)
         if not chunks:
             report["problem"] = (f"{job['name']} defines nothing we can grade: it has no top-level imports, "
@@ -194,7 +176,7 @@ def main(workdir):
 
     import probes
 
-    arm = recurrent_tripwire() if any(spec["part"] in FROM_SCRATCH_PARTS for spec in job["specs"]) else None
+    arm = recurrent_tripwire(job["tripwire"]) if any(spec.get("from_scratch") for spec in job["specs"]) else None
     if arm:  # armed while the notebook loads too, so nothing it runs at load time can compute with the helpers
         arm(True)
     module, load_notes, labels = load_student(job["chunks"])
@@ -212,14 +194,14 @@ def main(workdir):
     save()
     # Armed from loading the notebook to the end of the last from-scratch case, the windows cases before them
     # included: a helper that worked earlier in this process (a graph traced with it) would carry its answers in.
-    last_from_scratch = max((index for index, spec in enumerate(job["specs"]) if spec["part"] in FROM_SCRATCH_PARTS),
+    last_from_scratch = max((index for index, spec in enumerate(job["specs"]) if spec.get("from_scratch")),
                             default=-1)
     for index, spec in enumerate(job["specs"]):
         with open(os.path.join(out_dir, "progress.tmp"), "w") as progress:  # the judge charges CPU from here to this case's part
             progress.write(spec["id"])
         os.replace(os.path.join(out_dir, "progress.tmp"), os.path.join(out_dir, "progress"))  # never seen half-written
         if arm:
-            arm(index <= last_from_scratch)  # the lm and train probes, after them, swap Keras's own layers in
+            arm(index <= last_from_scratch)  # the parts after them swap Keras's own layers in
         try:
             probes.PROBES[spec["kind"]](module, spec, arrays, outputs, report["info"])
         except BaseException as error:

@@ -18,7 +18,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.cases import PARTS, make_case_set, output_names
+from autograder.cases import make_case_set, output_names
+from autograder.parts import PARTS
+from autograder.parts.from_scratch import tripwire_rule
 from autograder.grade import run_tests
 from autograder.sandbox import Expect, Limits, run_child
 from autograder.session import PART_REPORT_SCHEMA, read_expected, write_expected
@@ -31,7 +33,7 @@ REFERENCE = REPO / "solution" / "language_model.py"
 HIDDEN_EXPECTED = REPO / "solution" / "expected.json"
 DATA = {"train.txt": REPO / "stencil" / "data" / "train.txt", "vocab.txt": REPO / "stencil" / "data" / "vocab.txt",
         "hidden_test.txt": REPO / "solution" / "data" / "hidden_test.txt"}
-TENSOR_PARTS = [part for part in PARTS if part != "train"]
+TENSOR_PARTS = [part for part in PARTS if part.kind != "training"]  # what the reference answers case by case
 
 
 def record_expected(reference: Path, hidden_seed: int | None, threads: int) -> tuple[dict, dict]:
@@ -40,7 +42,8 @@ def record_expected(reference: Path, hidden_seed: int | None, threads: int) -> t
     expected, info = {}, {}
     for part in TENSOR_PARTS:
         specs, arrays = make_case_set(part, hidden_seed)
-        job = {"chunks": [chunk.__dict__ for chunk in chunks], "specs": specs, "seed": 0, "threads": threads}
+        job = {"chunks": [chunk.__dict__ for chunk in chunks], "specs": specs, "seed": 0, "threads": threads,
+               "tripwire": tripwire_rule()}
         expect = Expect(arrays={name: 10**6 for spec in specs for name in output_names(spec)}, report_schema=PART_REPORT_SCHEMA)
         with tempfile.TemporaryDirectory(prefix="rnnkit-record-") as workspace:
             Path(workspace).chmod(0o711)
@@ -49,7 +52,7 @@ def record_expected(reference: Path, hidden_seed: int | None, threads: int) -> t
         problems = (run.refused + [f"{case}: {trace}" for case, trace in run.report.get("errors", {}).items()]
                     or [s["id"] for s in specs if s["id"] not in run.report.get("finished", [])])
         if problems:
-            raise SystemExit(f"The reference failed on {part}: {problems}\n{run.printed[-3000:]}")
+            raise SystemExit(f"The reference failed on {part.name}: {problems}\n{run.printed[-3000:]}")
         expected.update(run.outputs)
         info.update(run.report["info"])
     return expected, info

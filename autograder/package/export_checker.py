@@ -1,8 +1,8 @@
 """`make stencil` (after assignment.build): what students read in stencil/, and dist/stencil.zip with the checker.
 
 stencil/ in the repository holds only what students read: the notebook, data/, check.py,
-CONTRACT.md, requirements.txt and README.md (from student_readme.md
-here: how to start, check and submit). The checker that check.py runs is the autograder itself
+CONTRACT.md, requirements.txt and README.md (from assignment/student_readme.md:
+how to start, check and submit). The checker that check.py runs is the autograder itself
 with only the public cases (the engine, the reference's answers on the public inputs, a
 configuration that trains on the public split); it is built into the zip, never committed,
 so an engine change needs no second copy to review.
@@ -32,7 +32,7 @@ def write_student_files(stencil: Path) -> None:
     """What students read besides the notebook and data: check.py, the contract, the pins and how to start."""
     shutil.copy(PACKAGING / "check.py", stencil / "check.py")
     shutil.copy(REPO / "CONTRACT.md", stencil / "CONTRACT.md")
-    shutil.copy(PACKAGING / "student_readme.md", stencil / "README.md")
+    shutil.copy(REPO / "assignment" / "student_readme.md", stencil / "README.md")
     (stencil / "requirements.txt").write_text(student_requirements())
 
 

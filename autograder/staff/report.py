@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from autograder.parts import PARTS, budget
 from autograder.staff import figures, regrade, reviewed, similarity
 from autograder.staff.diagnoses import diagnosed, test_diagnosis
 from autograder.staff.similarity import THRESHOLD, NGRAM, MIN_NGRAMS, REFERENCE, Code, Stencil, read_code, side_by_side, similar_pairs, unreadable_reason
@@ -394,7 +395,7 @@ def grading_section(subs: dict[str, Submission], config: dict) -> str:
         body += figures.time_and_memory([sub.child_total("cpu_seconds") for sub in graded],
                                         [sub.child_peak("peak_memory_mb") for sub in graded],
                                         [bool(sub.limits_hit()) for sub in graded], memory_limit)
-    limits = ", ".join(f"{part} {value.get('cpu_seconds', '?')}" for part, value in config.get("limits", {}).items())
+    limits = ", ".join(f"{part.name} {budget(part.name, config):g}" for part in PARTS)
     hits = [[h(sub.who), h(sub.id), h(part), h(child.get("ending")), h(child.get("stopped_in") or "–"),
              number(_float(child.get("cpu_seconds")), 1), number(_float(child.get("wall_seconds")), 1),
              number(_float(child.get("peak_memory_mb")), 0), h(sub.rows[0].ending if sub.rows else "–")]

@@ -1,7 +1,11 @@
-"""Fixtures of the graded tests: each part's answers, run lazily in the sandbox by the session."""
+"""Fixtures of the graded tests: each part's answers, run lazily in the sandbox by the session.
+
+A test asks for a part by its declared name (autograder/parts): `def test_…(lstm, session)`.
+"""
 
 import pytest
 
+from autograder.parts import NAMES
 from autograder.results import SESSION_KEY
 
 
@@ -10,31 +14,12 @@ def session(request):
     return request.config.stash[SESSION_KEY]
 
 
-@pytest.fixture(scope="session")
-def windows(session):
-    return session.part("windows")
+def _answers_of(name):
+    @pytest.fixture(scope="session", name=name)
+    def answers(session):
+        return session.part(name)
+    return answers
 
 
-@pytest.fixture(scope="session")
-def rnn(session):
-    return session.part("rnn")
-
-
-@pytest.fixture(scope="session")
-def lstm(session):
-    return session.part("lstm")
-
-
-@pytest.fixture(scope="session")
-def lm(session):
-    return session.part("lm")
-
-
-@pytest.fixture(scope="session")
-def perplexity(session):
-    return session.part("perplexity")
-
-
-@pytest.fixture(scope="session")
-def training(session):
-    return session.part("train")
+for _name in NAMES:
+    globals()[f"_{_name}_answers"] = _answers_of(_name)

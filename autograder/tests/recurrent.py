@@ -1,18 +1,13 @@
-"""Checks shared by the MyRNN and MyLSTM tests: full calls and gradients through time."""
+"""Checks shared by the recurrent layers' tests (MyRNN, MyLSTM, …): full calls and gradients through time.
+
+Each takes the layer's part name; what the layer returns and is called comes from its declaration."""
 
 import re
 
-from autograder.cases import weight_names
 from autograder.diagnose import (initial_state_form, lstm_state_order_mistake, return_sequences_ignored,
                                  return_sequences_with_state, rnn_start_not_zeros, tape_cut)
 from autograder.feedback import CheckFailed, check_structure, check_tensor
-
-RETURNED = {"rnn": ["outputs", "s_T"], "lstm": ["outputs", "h_T", "c_T"]}
-STATE_HINT = {
-    "rnn": "s_0 is `initial_state` (a tensor, or a one-element list holding it) or zeros; carry s from step to step.",
-    "lstm": "[h_0, c_0] is `initial_state`, or zeros; carry both h and c from step to step.",
-}
-LAYER_NAMES = {"rnn": "MyRNN", "lstm": "MyLSTM"}
+from autograder.parts import get as get_part
 STATE_FORM_ERROR = re.compile(r"Concat|[Rr]anks? |values to unpack|not iterable|list indices|out of range")
 
 
@@ -38,7 +33,7 @@ def expect_call(answers, session, case, layer):
 def _expect_call(answers, session, case, layer):
     _expect_outputs(answers, session, case, layer)
     if _spec(session, layer, case).get("gradients"):
-        expect_gradient(answers, session, case, ["inputs"] + weight_names(layer), layer)
+        expect_gradient(answers, session, case, ["inputs"] + get_part(layer).weight_names, layer)
 
 
 def _expect_outputs(answers, session, case, layer):
@@ -56,19 +51,20 @@ def _expect_outputs(answers, session, case, layer):
         if spec["initial_state"] and answers.raised(case) and (works_without or STATE_FORM_ERROR.search(answers.error(case))):
             compared = ("the same call without an `initial_state` works, so look at how `call` reads `initial_state`. "
                         if works_without else "")
-            form = initial_state_form(layer, spec["state_as_list"])
+            form = initial_state_form(get_part(layer).states, spec["state_as_list"])
             raise failure.adding(f"*Hint:* {compared}{form.sentence}", form.label) from None
         raise
     public = case.startswith("visible/")
-    names = RETURNED[layer] if session.expected_info(case)["kind"] in ("list", "tuple") else ["outputs"]
-    layer_name = LAYER_NAMES[layer]
+    declared = get_part(layer)
+    names = declared.returned if session.expected_info(case)["kind"] in ("list", "tuple") else ["outputs"]
+    layer_name = declared.layer
     info = answers.info(case)
     if spec["return_sequences"] and not spec["return_state"] and (info or {}).get("kind") in ("list", "tuple"):
-        raise return_sequences_with_state(layer).failure()
+        raise return_sequences_with_state(declared.states).failure()
     check_structure(f"`{layer_name}.call` with these options", info, len(names),
-                    hint="with return_state=True return the list [outputs, " + ", ".join(RETURNED[layer][1:]) + "], otherwise just outputs.")
+                    hint="with return_state=True return the list [" + ", ".join(declared.returned) + "], otherwise just outputs.")
     returned = [answers.get(case, f"out{index}") for index in range(len(names))]
-    if names == RETURNED["lstm"]:
+    if names == ["outputs", "h_T", "c_T"]:
         swapped = lstm_state_order_mistake(returned, session.expected(case, "out1"), session.expected(case, "out2"))
         if swapped:
             raise swapped.failure()
@@ -81,10 +77,19 @@ def _expect_outputs(answers, session, case, layer):
     for index, name in enumerate(names):
         expected = session.expected(case, f"out{index}")
         check_tensor(name, returned[index], expected, public=public,
-                     time_axis=1 if expected.ndim == 3 else None, hint=STATE_HINT[layer],
+                     time_axis=1 if expected.ndim == 3 else None, hint=_state_hint(declared.states),
                      hint_if_first_step=f"the very first step is already wrong: check `{layer_name}.step` "
                                         "(its own tests say more) and where the initial state comes from"
                                         + (" (given none, it is zeros)." if not spec["initial_state"] else "."))
+
+
+def _state_hint(states) -> str:
+    if len(states) == 1:
+        return (f"{states[0]}_0 is `initial_state` (a tensor, or a one-element list holding it) or zeros; carry {states[0]} "
+                "from step to step.")
+    return (f"[{', '.join(f'{state}_0' for state in states)}] is `initial_state`, or zeros; carry both "
+            f"{' and '.join(states)} from step to step." if len(states) == 2 else
+            f"[{', '.join(f'{state}_0' for state in states)}] is `initial_state`, or zeros; carry every state from step to step.")
 
 
 def expect_gradient(answers, session, case, names, layer):
@@ -92,7 +97,8 @@ def expect_gradient(answers, session, case, names, layer):
     answers.require(case)
     missing = [name for name in names if name in answers.info(case).get("no_gradient", [])]
     if missing:
-        raise tape_cut(missing, f"`{LAYER_NAMES[layer]}.call` or `{LAYER_NAMES[layer]}.step`").failure()
+        layer_name = get_part(layer).layer
+        raise tape_cut(missing, f"`{layer_name}.call` or `{layer_name}.step`").failure()
     hint = ("the call tests pass, so the forward pass matches: a gradient that differs means the computation differs "
             "somewhere it does not show in the outputs tested." if _calls_match(answers, session, layer) else
             "the call tests fail too: fix the forward pass first (their feedback says where it goes wrong); the "

@@ -3,9 +3,10 @@
 import pytest
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.cases import CALL_OPTIONS, LSTM_GATES, VISIBLE_CALL_OPTIONS, option_id, option_words
+from autograder.cases import CALL_OPTIONS, VISIBLE_CALL_OPTIONS, option_id, option_words
 from autograder.diagnose import lstm_step_mistake
 from autograder.feedback import CheckFailed, check_tensor
+from autograder.parts.lstm import GATES as LSTM_GATES
 from autograder.tests.recurrent import expect_call, expect_gradient
 
 

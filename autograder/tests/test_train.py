@@ -25,13 +25,14 @@ from autograder.training_time import other_versions, trust_note
 
 
 @pytest.fixture(scope="session")
-def evaluation(training, session):
+def evaluation(train, session):
     """The trained model and the judge's windows of the evaluation split, or the reason there is none."""
-    training.require("train")
+    train.require("train")
     config = session.bundle.config
     try:
-        model = evaluate.trained_model({name: training.get("train", name) for name in WEIGHTS},
-                                       vocab_sz=_vocab_sz(session), max_width=config["max_width"])
+        model = evaluate.trained_model({name: train.get("train", name) for name in WEIGHTS},
+                                       cell=(train.info("hparams") or {}).get("cell"), vocab_sz=_vocab_sz(session),
+                                       max_width=config["max_width"])
     except evaluate.UnusableModel as problem:
         raise CheckFailed(f"The trained model cannot be evaluated: {problem}") from None
     folder = session.bundle.data
@@ -67,9 +68,9 @@ def _vocab_sz(session) -> int:
 @number("6.1")
 @tags("train")
 @visibility("visible")
-def test_train_returns_the_mean_loss_of_each_epoch(training, session, test_perplexity):
+def test_train_returns_the_mean_loss_of_each_epoch(train, session, test_perplexity):
     """train trains the model and returns its mean training loss of each epoch"""
-    losses, epochs = training.info("losses"), (training.info("hparams") or {}).get("epochs")
+    losses, epochs = train.info("losses"), (train.info("hparams") or {}).get("epochs")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         found = f"it is {epochs}" if isinstance(epochs, int) and not isinstance(epochs, bool) else f"it is {_a_value_of(epochs)}"
         raise CheckFailed(f"HPARAMS['epochs'] must be a whole number of at least 1 ({found}): `train` must train the "
@@ -106,7 +107,7 @@ def _a_value_of(value) -> str:
 @number(PERPLEXITY_TEST)
 @tags("train")
 @visibility("visible")
-def test_trained_model_reaches_the_perplexity_threshold(test_perplexity, state_reset_perplexity, training, session,
+def test_trained_model_reaches_the_perplexity_threshold(test_perplexity, state_reset_perplexity, train, session,
                                                         set_score=None, set_leaderboard_value=None):
     """The model trained with your train and HPARAMS reaches the test perplexity threshold, using its recurrent state"""
     config = session.bundle.config
@@ -114,7 +115,7 @@ def test_trained_model_reaches_the_perplexity_threshold(test_perplexity, state_r
     # results.json is strict JSON (no NaN or Infinity); an implausibly low perplexity waits for staff (extra_data)
     if np.isfinite(test_perplexity) and session.implausible is None:
         set_leaderboard_value(round(test_perplexity, 2))
-    used, budget = training.run.stage_cpu_seconds.get("train", 0.0), config["limits"]["train"]["cpu_seconds"]
+    used, budget = train.run.stage_cpu_seconds.get("train", 0.0), session.bundle.budget("train")
     timing = (f"Training took {used:.0f} of the {budget:.0f} CPU-seconds it may use; CPU time counts computation only, "
               "so a slow or busy machine does not matter.")
     if session.bundle.public_only:  # the students' checker, on their processor and packages: how far the figure carries
