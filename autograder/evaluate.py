@@ -146,7 +146,6 @@ def loss_matches(last_loss: float, held_out_cross_entropy: float) -> bool:
 
 
 PERPLEXITY_POINTS = 18
-PERPLEXITY_TEST = "6.2"  # the test that scores it (tests/test_train.py); staff re-score it under another threshold
 
 
 def perplexity_points(perplexity: float | None, threshold: float, until: float | None, points: float) -> float:

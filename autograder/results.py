@@ -21,6 +21,8 @@ import jsonschema
 import pytest
 
 from autograder.feedback import CheckFailed
+from autograder.parts import NAMES
+from autograder.parts import get as get_part
 
 SESSION_KEY = pytest.StashKey()
 SCHEMA = json.loads((Path(__file__).parent / "results.schema.json").read_text())
@@ -62,16 +64,20 @@ def describe_item(item) -> dict:
     """Name, number, points, tags and visibility of a graded test, from its decorators."""
     function = item.function
     doc = (function.__doc__ or item.name).strip().splitlines()[0]
-    number = getattr(function, "__number__", "")
+    tags = list(getattr(function, "__tags__", ()))
+    if len(tags) != 1 or tags[0] not in NAMES:
+        raise ValueError(f"{item.nodeid} must have exactly one tag, a part's name ({', '.join(NAMES)}); it has {tags}")
+    own = str(getattr(function, "__number__", ""))
+    if not own.isdigit():
+        raise ValueError(f"{item.nodeid}: @number gives the test's number within its part (\"1\", \"2\", …), not {own!r}: "
+                         "the part's declaration gives the prefix")
+    number = f"{get_part(tags[0]).number}.{own}"
     name = doc
     callspec = getattr(item, "callspec", None)
     if callspec is not None:
         name = f"{doc} [{callspec.id}]"
         siblings = [i for i in item.session.items if getattr(i, "function", None) is function]
         number = f"{number}.{siblings.index(item) + 1}"
-    tags = list(getattr(function, "__tags__", ()))
-    if len(tags) != 1:
-        raise ValueError(f"{item.nodeid} must have exactly one tag, has {tags}")
     return {"id": item.nodeid, "name": name, "number": number, "max_score": float(getattr(function, "__weight__", 0)),
             "tags": tags, "visibility": getattr(function, "__visibility__", VISIBILITY_DEFAULT),
             "public": item.get_closest_marker("public") is not None}

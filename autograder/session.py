@@ -43,6 +43,9 @@ ENDINGS = {
 }
 NOT_FROM_SCRATCH = "not-from-scratch"  # the diagnosis label of a layer built on Keras's recurrent layers
 WEIGHTS = ("embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias")  # Keras's layout
+# The from-scratch layers run first: the child's tripwire is armed from loading the notebook to the last of them,
+# and must never follow a part that ran Keras's own recurrent layers (a function traced then would carry them in).
+RUN_ORDER = tuple(sorted(NAMES, key=lambda name: not get_part(name).from_scratch))
 TRAINING = next((part for part in PARTS if part.kind == "training"), None)  # what `time_training()` times
 ARRAY_SLACK = 16  # a wrong answer may be bigger than the right one (overlapping windows); still read, to say so
 
@@ -394,7 +397,7 @@ class Session:
 
     def part(self, part: str) -> PartAnswers:
         if part not in self.answers:
-            self._run_parts([p for p in NAMES if p in self.selected and p not in self.answers] or [part])
+            self._run_parts([p for p in RUN_ORDER if p in self.selected and p not in self.answers] or [part])
         return self.answers[part]
 
     def _run_parts(self, parts: list[str]) -> None:

@@ -21,7 +21,8 @@ import yaml
 
 from autograder.staff import gradebook, regrade
 from autograder.staff.grades import number_key
-from autograder.evaluate import PERPLEXITY_TEST, perplexity_points
+from autograder.evaluate import perplexity_points
+from autograder.parts.train import PERPLEXITY_TEST
 from conftest import REPO, SUBMISSIONS, ZIP, strict_json
 
 CORRECT = REPO / "solution" / "language_model.py"

@@ -17,6 +17,7 @@ import pytest
 
 from assignment import calibrate, ngram
 from autograder import child_output, evaluate
+from autograder.parts.train import PERPLEXITY_TEST
 from autograder.session import PART_REPORT_SCHEMA
 from autograder.staff.regrade import rescore
 from conftest import REPO, SUBMISSIONS, ZIP, grade_submission
@@ -86,7 +87,7 @@ def test_a_forged_report_string_is_refused_without_being_quoted():
 
 
 def test_a_regrade_under_another_threshold_gives_nothing_to_a_model_that_does_not_use_its_state():
-    test = {"number": evaluate.PERPLEXITY_TEST, "score": 0.0, "max_score": 18.0, "status": "failed",
+    test = {"number": PERPLEXITY_TEST, "score": 0.0, "max_score": 18.0, "status": "failed",
             "extra_data": {"diagnosis": "train-state-unused"}}
     results = {"score": 0.0, "tests": [test], "extra_data": {"test_perplexity": 47.3, "state_reset_perplexity": 47.3}}
     assert rescore(results, threshold=60.0, until=None)["score"] == 0.0

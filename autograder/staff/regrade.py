@@ -12,7 +12,8 @@ from pathlib import Path
 
 from autograder.staff.export import Submission
 from autograder.staff.grades import number_key, points, submitters, write_csv
-from autograder.evaluate import PERPLEXITY_TEST, perplexity_points
+from autograder.evaluate import perplexity_points
+from autograder.parts.train import PERPLEXITY_TEST
 
 COLUMNS = ["sid", "name", "email", "submission_id", "old", "new", "delta", "flipped"]
 SAME = 1e-6

@@ -31,7 +31,7 @@ def expect_logits(lm, session, case):
 
 @pytest.mark.public
 @weight(3)
-@number("4.1")
+@number("1")
 @tags("lm")
 @visibility("visible")
 def test_lm_logits_on_public_inputs(lm, session):
@@ -40,7 +40,7 @@ def test_lm_logits_on_public_inputs(lm, session):
 
 
 @weight(4)
-@number("4.2")
+@number("2")
 @tags("lm")
 @visibility("visible")
 def test_lm_logits_with_an_lstm(lm, session):
@@ -49,7 +49,7 @@ def test_lm_logits_with_an_lstm(lm, session):
 
 
 @weight(3)
-@number("4.3")
+@number("3")
 @tags("lm")
 @visibility("visible")
 def test_lm_logits_with_a_vanilla_rnn(lm, session):
@@ -58,7 +58,7 @@ def test_lm_logits_with_a_vanilla_rnn(lm, session):
 
 
 @weight(5)
-@number("4.4")
+@number("4")
 @tags("lm")
 @visibility("visible")
 def test_lm_prediction_at_t_uses_tokens_up_to_t_only(lm, session):

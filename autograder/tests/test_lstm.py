@@ -27,7 +27,7 @@ def expect_step(lstm, session, case, only=("c", "h")):
 
 @pytest.mark.public
 @weight(2)
-@number("3.1")
+@number("1")
 @tags("lstm")
 @visibility("visible")
 def test_lstm_step_on_public_inputs(lstm, session):
@@ -36,7 +36,7 @@ def test_lstm_step_on_public_inputs(lstm, session):
 
 
 @weight(3)
-@number("3.2")
+@number("2")
 @tags("lstm")
 @visibility("visible")
 def test_lstm_cell_state_after_one_step(lstm, session):
@@ -45,7 +45,7 @@ def test_lstm_cell_state_after_one_step(lstm, session):
 
 
 @weight(2)
-@number("3.3")
+@number("3")
 @tags("lstm")
 @visibility("visible")
 def test_lstm_hidden_state_after_one_step(lstm, session):
@@ -55,7 +55,7 @@ def test_lstm_hidden_state_after_one_step(lstm, session):
 
 @pytest.mark.public
 @weight(2)
-@number("3.4")
+@number("4")
 @tags("lstm")
 @visibility("visible")
 def test_lstm_call_on_public_inputs(lstm, session):
@@ -65,7 +65,7 @@ def test_lstm_call_on_public_inputs(lstm, session):
 
 
 @weight(1)
-@number("3.5")
+@number("5")
 @tags("lstm")
 @visibility("visible")
 @pytest.mark.parametrize("options", CALL_OPTIONS, ids=option_words)
@@ -75,7 +75,7 @@ def test_lstm_call_matches_keras_lstm(lstm, session, options):
 
 
 @weight(2)
-@number("3.6")
+@number("6")
 @tags("lstm")
 @visibility("visible")
 @pytest.mark.parametrize("kind", ["inputs", "W", "U", "b"],

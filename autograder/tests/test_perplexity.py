@@ -27,7 +27,7 @@ def expect_perplexity(perplexity, session, case):
 
 @pytest.mark.public
 @weight(3)
-@number("5.1")
+@number("1")
 @tags("perplexity")
 @visibility("visible")
 def test_perplexity_of_the_four_token_example(perplexity, session):
@@ -36,7 +36,7 @@ def test_perplexity_of_the_four_token_example(perplexity, session):
 
 
 @weight(4)
-@number("5.2")
+@number("2")
 @tags("perplexity")
 @visibility("visible")
 def test_perplexity_of_a_batch_of_windows(perplexity, session):
@@ -45,7 +45,7 @@ def test_perplexity_of_a_batch_of_windows(perplexity, session):
 
 
 @weight(3)
-@number("5.3")
+@number("3")
 @tags("perplexity")
 @visibility("visible")
 def test_perplexity_of_confident_logits(perplexity, session):

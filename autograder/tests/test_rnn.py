@@ -23,7 +23,7 @@ def expect_step(rnn, session, case, activation):
 
 @pytest.mark.public
 @weight(2)
-@number("2.1")
+@number("1")
 @tags("rnn")
 @visibility("visible")
 def test_rnn_step_with_tanh_on_public_inputs(rnn, session):
@@ -32,7 +32,7 @@ def test_rnn_step_with_tanh_on_public_inputs(rnn, session):
 
 
 @weight(2)
-@number("2.2")
+@number("2")
 @tags("rnn")
 @visibility("visible")
 def test_rnn_step_with_every_activation(rnn, session):
@@ -43,7 +43,7 @@ def test_rnn_step_with_every_activation(rnn, session):
 
 @pytest.mark.public
 @weight(2)
-@number("2.3")
+@number("3")
 @tags("rnn")
 @visibility("visible")
 def test_rnn_call_on_public_inputs(rnn, session):
@@ -53,7 +53,7 @@ def test_rnn_call_on_public_inputs(rnn, session):
 
 
 @weight(1)
-@number("2.4")
+@number("4")
 @tags("rnn")
 @visibility("visible")
 @pytest.mark.parametrize("options", CALL_OPTIONS, ids=option_words)
@@ -63,7 +63,7 @@ def test_rnn_call_matches_simple_rnn(rnn, session, options):
 
 
 @weight(2)
-@number("2.5")
+@number("5")
 @tags("rnn")
 @visibility("visible")
 @pytest.mark.parametrize("wrt", ["inputs", "W_r", "b_r"], ids=lambda wrt: f"with respect to {wrt}")

@@ -39,7 +39,7 @@ def expect_windows(windows, session, case):
 
 @pytest.mark.public
 @weight(2)
-@number("1.1")
+@number("1")
 @tags("windows")
 @visibility("visible")
 def test_windows_of_the_demo_sequence(windows, session):
@@ -49,7 +49,7 @@ def test_windows_of_the_demo_sequence(windows, session):
 
 
 @weight(4)
-@number("1.2")
+@number("2")
 @tags("windows")
 @visibility("visible")
 def test_windows_drop_the_remainder(windows, session):
@@ -58,7 +58,7 @@ def test_windows_drop_the_remainder(windows, session):
 
 
 @weight(2)
-@number("1.3")
+@number("3")
 @tags("windows")
 @visibility("visible")
 def test_windows_keep_every_full_window(windows, session):
@@ -69,7 +69,7 @@ def test_windows_keep_every_full_window(windows, session):
 
 
 @weight(2)
-@number("1.4")
+@number("4")
 @tags("windows")
 @visibility("visible")
 def test_windows_of_a_too_short_sequence(windows, session):
