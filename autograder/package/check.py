@@ -1,7 +1,7 @@
 """Check your work with the autograder's visible tests: the same checks and messages as on Gradescope.
 
 In the notebook:   from check import check, time_training
-                   check("windows")        # a part, as each part's last cell does; check() for every part
+                   check(part)             # one part's visible tests, as its last cell runs them; check() for all
                    time_training()         # one epoch with your HPARAMS, projected against the budget
 From a terminal:   python check.py [language_model.ipynb] [PART ...]
 
