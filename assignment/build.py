@@ -10,6 +10,8 @@ writes, under ROOT (default: this repository):
   code (imports, defs, classes, UPPER_CASE assignments), as the autograder filters a submission.
 
 The source is a jupytext py:percent notebook; assignment/AUTHORING.md describes its solution markers.
+The TODOs are numbered here, in notebook order: the source names them and refers to them by name, so
+inserting a TODO renumbers the ones after it everywhere.
 The output is deterministic (stable cell ids, no outputs), so regenerating an unchanged source gives no diff.
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jupytext
@@ -33,10 +35,15 @@ NOTEBOOK = "language_model.ipynb"
 MODULE = "language_model.py"
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION\b(?P<rest>.*)$")
-TITLE = re.compile(r"^ TODO (?P<number>\d+) (?P<name>[A-Za-z_][\w.]*): (?P<instruction>\S.*?)\s*$")
+TITLE = re.compile(r"^ TODO (?P<name>[A-Za-z_][\w.]*): (?P<instruction>\S.*?)\s*$")
 STUB = re.compile(r"^[ \t]*# STUB\s*$")
 END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
 TODO_PLACEHOLDER = "{TODO}"
+REFERENCE = re.compile(r"\{#(?P<name>[^{}\n]*)\}")  # {#make_windows}: the number the build gives that TODO
+HAND_NUMBERED = re.compile(r"\bTODO \d")
+TODO_COUNT = "{TODO_COUNT}"
+NUMBER_WORDS = ("Zero One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve Thirteen Fourteen Fifteen "
+                "Sixteen Seventeen Eighteen Nineteen Twenty").split()
 CONFIG = REPO_ROOT / "autograder" / "config.json"
 
 
@@ -63,14 +70,16 @@ class BuildError(Exception):
 
 @dataclass(frozen=True)
 class Todo:
-    number: int
     name: str
     instruction: str
     solution: str  # the code between the markers, as in the source
+    where: str  # its BEGIN marker's cell and line, for errors
+    number: int = 0  # until split_source numbers the TODOs in notebook order
 
     @property
     def message(self) -> str:
-        return f"TODO {self.number}: {self.name} — {self.instruction}"
+        """What the stencil's stub says, its number a reference resolved with all the others."""
+        return f"TODO {{#{self.name}}}: {self.name} — {self.instruction}"
 
 
 @dataclass(frozen=True)
@@ -83,9 +92,9 @@ class Handout:
 
 
 def split_code(code: str, where: str) -> tuple[str, str, list[Todo]]:
-    """(solution code, stencil code, TODOs) of one code cell."""
+    """(solution code, stencil code, TODOs, not numbered yet) of one code cell; references are left as they are."""
     solution, stencil, todos = [], [], []
-    region = None  # while inside a region: [indent, match of its title, solution lines, stub lines or None]
+    region = None  # while inside a region: [indent, match of its title, solution lines, stub lines or None, where]
     for number, line in enumerate(code.splitlines(), start=1):
         at = f"{where}, line {number}"
         begin = BEGIN.match(line)
@@ -94,8 +103,9 @@ def split_code(code: str, where: str) -> tuple[str, str, list[Todo]]:
                 raise BuildError(f"{at}: a region begins inside another one; close it with `# END SOLUTION` first.")
             title = TITLE.match(begin["rest"])
             if not title:
-                raise BuildError(f"{at}: write the marker as `# BEGIN SOLUTION TODO <k> <name>: <instruction>`, not {line.strip()!r}.")
-            region = [begin["indent"], title, [], None]
+                raise BuildError(f"{at}: write the marker as `# BEGIN SOLUTION TODO <name>: <instruction>` (the build "
+                                 f"numbers the TODOs), not {line.strip()!r}.")
+            region = [begin["indent"], title, [], None, at]
         elif STUB.match(line):
             if not region or region[3] is not None:
                 raise BuildError(f"{at}: `# STUB` belongs once inside a region, after its solution code.")
@@ -103,8 +113,8 @@ def split_code(code: str, where: str) -> tuple[str, str, list[Todo]]:
         elif END.match(line):
             if not region:
                 raise BuildError(f"{at}: `# END SOLUTION` without a `# BEGIN SOLUTION` before it.")
-            indent, title, lines, stub = region
-            todo = Todo(int(title["number"]), title["name"], title["instruction"], "\n".join(lines))
+            indent, title, lines, stub, began = region
+            todo = Todo(title["name"], title["instruction"], "\n".join(lines), began)
             if stub is None:
                 stub = [f"{indent}raise NotImplementedError({json.dumps(todo.message, ensure_ascii=False)})"]
             solution += lines
@@ -125,32 +135,71 @@ def split_code(code: str, where: str) -> tuple[str, str, list[Todo]]:
             solution.append(line)
             stencil.append(line)
     if region:
-        raise BuildError(f"{where}: the region `TODO {region[1]['number']}` is not closed with `# END SOLUTION`.")
+        raise BuildError(f"{where}: the region `TODO {region[1]['name']}` is not closed with `# END SOLUTION`.")
     return "\n".join(solution), "\n".join(stencil), todos
 
 
 def split_source(source: Path = SOURCE) -> Handout:
-    """Read the jupytext source and split every cell into its solution and stencil versions."""
+    """Read the jupytext source, split every cell into its solution and stencil versions and number the TODOs."""
     notebook = jupytext.read(source, fmt="py:percent")
     figures = grading_figures()
-    solution_cells, stencil_cells, todos = [], [], []
-    for index, cell in enumerate(notebook.cells, start=1):
-        tags = list(cell.metadata.get("tags", []))
+    where = [f"{source.name}, cell {index}" for index in range(1, len(notebook.cells) + 1)]
+    split, todos = [], []
+    for cell, at in zip(notebook.cells, where):
+        hand_numbered = HAND_NUMBERED.search(cell.source)
+        if hand_numbered:
+            raise BuildError(f"{at}, line {line_of(cell.source, hand_numbered)}: {hand_numbered[0]!r} is numbered by "
+                             "hand; the build numbers the TODOs: name one in its marker, `# BEGIN SOLUTION TODO <name>: "
+                             "<instruction>`, and write `TODO {#<name>}` where the text refers to it.")
         if cell.cell_type == "code":
-            solution, stencil, found = split_code(cell.source, f"{source.name}, cell {index}")
+            solution, stencil, found = split_code(cell.source, at)
             todos += found
         else:
             if "BEGIN SOLUTION" in cell.source:
-                raise BuildError(f"{source.name}, cell {index}: solution markers belong in code cells only.")
+                raise BuildError(f"{at}: solution markers belong in code cells only.")
             solution = stencil = cell.source
             for placeholder, figure in figures.items():
                 solution = stencil = stencil.replace(placeholder, figure)
-        solution_cells.append((cell.cell_type, solution, tags))
-        stencil_cells.append((cell.cell_type, stencil, tags))
-    numbers = [todo.number for todo in todos]
-    if numbers != list(range(1, len(todos) + 1)):
-        raise BuildError(f"{source.name}: the TODOs must be numbered 1, 2, 3, ... in notebook order, not {numbers}.")
-    return Handout(solution_cells, stencil_cells, todos)
+        split.append((solution, stencil))
+    numbers = number_todos(todos)
+
+    def resolve(text: str, at: str) -> str:
+        def number(reference: re.Match) -> str:
+            if reference["name"] not in numbers:
+                raise BuildError(f"{at}, line {line_of(text, reference)}: {reference[0]} refers to no TODO; "
+                                 f"the TODOs are {', '.join(numbers)}.")
+            return str(numbers[reference["name"]])
+        return REFERENCE.sub(number, text)
+
+    solution_cells, stencil_cells = [], []
+    for cell, at, (solution, stencil) in zip(notebook.cells, where, split):
+        tags = list(cell.metadata.get("tags", []))
+        resolve(cell.source, at)  # reports an unknown name at its line in the source
+        if cell.cell_type == "markdown":
+            solution, stencil = (text.replace(TODO_COUNT, count_word(len(numbers))) for text in (solution, stencil))
+        solution_cells.append((cell.cell_type, resolve(solution, at), tags))
+        stencil_cells.append((cell.cell_type, resolve(stencil, at), tags))
+    return Handout(solution_cells, stencil_cells, [replace(todo, number=numbers[todo.name]) for todo in todos])
+
+
+def number_todos(todos: list[Todo]) -> dict[str, int]:
+    """Each TODO's number: 1, 2, 3, ... in notebook order. Its name is its one handle, so it must be unique."""
+    first: dict[str, Todo] = {}
+    for todo in todos:
+        if todo.name in first:
+            raise BuildError(f"{todo.where}: a second TODO named {todo.name!r} (the first is at {first[todo.name].where}); "
+                             "give each TODO its own name.")
+        first[todo.name] = todo
+    return {name: number for number, name in enumerate(first, start=1)}
+
+
+def line_of(text: str, match: re.Match) -> int:
+    return text.count("\n", 0, match.start()) + 1
+
+
+def count_word(count: int) -> str:
+    """The number of TODOs as the handout's prose spells it, opening a sentence: "Nine"."""
+    return NUMBER_WORDS[count] if count < len(NUMBER_WORDS) else str(count)
 
 
 def make_notebook(cells: list[tuple[str, str, list[str]]]) -> nbformat.NotebookNode:

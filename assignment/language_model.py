@@ -16,17 +16,17 @@
 # from scratch (first the vanilla RNN, then the LSTM), and a fully connected layer that scores every
 # word of the vocabulary. You train it with backpropagation through time and measure it with perplexity.
 #
-# **What you write.** Nine TODOs, numbered in the order you meet them:
+# **What you write.** {TODO_COUNT} TODOs, numbered in the order you meet them:
 #
 # | TODO | what | part |
 # |---|---|---|
-# | 1 | `make_windows` | 1. Windows |
-# | 2, 3 | `MyRNN.step`, `MyRNN.call` | 2. The vanilla RNN |
-# | 4, 5 | `MyLSTM.step`, `MyLSTM.call` | 3. The LSTM |
-# | 6 | `LanguageModel.call` | 4. The language model |
-# | 7 | `perplexity` | 5. Perplexity |
-# | 8 | `train` | 6. Training |
-# | 9 | `HPARAMS` | 8. The main experiment |
+# | {#make_windows} | `make_windows` | 1. Windows |
+# | {#MyRNN.step}, {#MyRNN.call} | `MyRNN.step`, `MyRNN.call` | 2. The vanilla RNN |
+# | {#MyLSTM.step}, {#MyLSTM.call} | `MyLSTM.step`, `MyLSTM.call` | 3. The LSTM |
+# | {#LanguageModel.call} | `LanguageModel.call` | 4. The language model |
+# | {#perplexity} | `perplexity` | 5. Perplexity |
+# | {#train} | `train` | 6. Training |
+# | {#HPARAMS} | `HPARAMS` | 8. The main experiment |
 #
 # Everything else is given. Run the notebook top to bottom: it stops at the first TODO you have not
 # done yet, with an error that names it. After each part, a cell `check("...")` runs the visible
@@ -129,11 +129,11 @@ print(" ".join(vocab[i] for i in train_ids[:40]))
 #          [4 5 6 7]]              [5 6 7 8]]      (9 and 10 are left over: dropped)
 # ```
 #
-# ### TODO 1: `make_windows`
+# ### TODO {#make_windows}: `make_windows`
 
 # %%
 def make_windows(ids, window_sz):
-    """TODO 1: cut a sequence of token ids into non-overlapping windows of inputs and their labels.
+    """TODO {#make_windows}: cut a sequence of token ids into non-overlapping windows of inputs and their labels.
 
     ids:        N token ids, a 1-D list or np.ndarray of ints
     window_sz:  T, the number of tokens in a window
@@ -144,7 +144,7 @@ def make_windows(ids, window_sz):
     Hint: labels are the inputs shifted by ONE position, and the windows do not overlap: window k
     starts at k*T, not at k. Count windows with N - 1, since the last id has no next id to predict.
     """
-    # BEGIN SOLUTION TODO 1 make_windows: return (inputs, labels), each (num_windows, window_sz), labels shifted by one
+    # BEGIN SOLUTION TODO make_windows: return (inputs, labels), each (num_windows, window_sz), labels shifted by one
     ids = np.asarray(ids, dtype=np.int64).reshape(-1)  # (N,)
     num_windows = max(len(ids) - 1, 0) // window_sz
     end = num_windows * window_sz
@@ -198,7 +198,7 @@ check("windows")
 # the autograder checks your layer against it, with $W_r$ = `vstack([kernel, recurrent_kernel])` and
 # $b_r$ = `bias`.
 #
-# ### TODO 2: `MyRNN.step` and TODO 3: `MyRNN.call`
+# ### TODO {#MyRNN.step}: `MyRNN.step` and TODO {#MyRNN.call}: `MyRNN.call`
 
 # %%
 class MyRNN(tf.keras.layers.Layer):
@@ -218,7 +218,7 @@ class MyRNN(tf.keras.layers.Layer):
         self.b_r = self.add_weight(name="b_r", shape=(self.units,), initializer="zeros")
 
     def step(self, x_t, s_prev):
-        """TODO 2: one step of the RNN.
+        """TODO {#MyRNN.step}: one step of the RNN.
 
         x_t:     (B, input_dim), the input at step t
         s_prev:  (B, units), the state s_{t-1}
@@ -226,12 +226,12 @@ class MyRNN(tf.keras.layers.Layer):
 
         Hint: concatenate in the order [x_t, s_prev] along the last axis: that is the row order of W_r.
         """
-        # BEGIN SOLUTION TODO 2 MyRNN.step: return s_t = activation(concat([x_t, s_prev], -1) @ W_r + b_r), shape (B, units)
+        # BEGIN SOLUTION TODO MyRNN.step: return s_t = activation(concat([x_t, s_prev], -1) @ W_r + b_r), shape (B, units)
         return self.activation(tf.concat([x_t, s_prev], axis=-1) @ self.W_r + self.b_r)  # (B, units)
         # END SOLUTION
 
     def call(self, inputs, initial_state=None):
-        """TODO 3: run the RNN over a batch of sequences.
+        """TODO {#MyRNN.call}: run the RNN over a batch of sequences.
 
         inputs:         (B, T, input_dim)
         initial_state:  s_0, a (B, units) tensor or a one-element list holding it; None means zeros
@@ -241,7 +241,7 @@ class MyRNN(tf.keras.layers.Layer):
         Hint: carry the state from one step to the next (s = self.step(x_t, s)), starting from s_0; and
         initial_state may come as a list [s_0], as Keras layers accept it.
         """
-        # BEGIN SOLUTION TODO 3 MyRNN.call: loop step over the T steps of inputs (B, T, input_dim) and return the states
+        # BEGIN SOLUTION TODO MyRNN.call: loop step over the T steps of inputs (B, T, input_dim) and return the states
         if initial_state is None:
             s = tf.zeros((tf.shape(inputs)[0], self.units), dtype=inputs.dtype)  # s_0 = 0: (B, units)
         elif isinstance(initial_state, (list, tuple)):
@@ -307,7 +307,7 @@ check("rnn")
 # checks it against Keras, whose `kernel`, `recurrent_kernel` and `bias` hold the gates in the order
 # i, f, c, o.
 #
-# ### TODO 4: `MyLSTM.step` and TODO 5: `MyLSTM.call`
+# ### TODO {#MyLSTM.step}: `MyLSTM.step` and TODO {#MyLSTM.call}: `MyLSTM.call`
 
 # %%
 class MyLSTM(tf.keras.layers.Layer):
@@ -336,7 +336,7 @@ class MyLSTM(tf.keras.layers.Layer):
         self.b_c = self.add_weight(name="b_c", shape=(units,), initializer="zeros")
 
     def step(self, x_t, h_prev, c_prev):
-        """TODO 4: one step of the LSTM, the six equations above.
+        """TODO {#MyLSTM.step}: one step of the LSTM, the six equations above.
 
         x_t:     (B, input_dim), the input at step t
         h_prev:  (B, units), the hidden state h_{t-1}
@@ -346,7 +346,7 @@ class MyLSTM(tf.keras.layers.Layer):
         Hint: the forget gate multiplies the OLD cell state c_prev; the input gate multiplies the
         candidate c~_t. And h_t takes tanh of the NEW cell state c_t.
         """
-        # BEGIN SOLUTION TODO 4 MyLSTM.step: return (h_t, c_t), both (B, units), from the LSTM equations
+        # BEGIN SOLUTION TODO MyLSTM.step: return (h_t, c_t), both (B, units), from the LSTM equations
         i_t = tf.sigmoid(h_prev @ self.W_i + x_t @ self.U_i + self.b_i)  # (B, units) input gate
         f_t = tf.sigmoid(h_prev @ self.W_f + x_t @ self.U_f + self.b_f)  # (B, units) forget gate
         o_t = tf.sigmoid(h_prev @ self.W_o + x_t @ self.U_o + self.b_o)  # (B, units) output gate
@@ -357,7 +357,7 @@ class MyLSTM(tf.keras.layers.Layer):
         # END SOLUTION
 
     def call(self, inputs, initial_state=None):
-        """TODO 5: run the LSTM over a batch of sequences.
+        """TODO {#MyLSTM.call}: run the LSTM over a batch of sequences.
 
         inputs:         (B, T, input_dim)
         initial_state:  [h_0, c_0], two (B, units) tensors; None means zeros
@@ -367,7 +367,7 @@ class MyLSTM(tf.keras.layers.Layer):
         Hint: use TensorFlow operations only (tf.stack, not np.stack or .numpy()), or no gradient flows
         back through time.
         """
-        # BEGIN SOLUTION TODO 5 MyLSTM.call: loop step over the T steps of inputs (B, T, input_dim) and return the hidden states
+        # BEGIN SOLUTION TODO MyLSTM.call: loop step over the T steps of inputs (B, T, input_dim) and return the hidden states
         if initial_state is None:
             h = tf.zeros((tf.shape(inputs)[0], self.units), dtype=inputs.dtype)  # h_0 = 0: (B, units)
             c = tf.zeros((tf.shape(inputs)[0], self.units), dtype=inputs.dtype)  # c_0 = 0: (B, units)
@@ -410,7 +410,7 @@ check("lstm")
 # at once. Since the state at step $t$ has only read tokens $0..t$, so has the prediction at $t$.
 # `softmax` of the logits gives the probabilities; we leave it to the loss, which is more stable.
 #
-# ### TODO 6: `LanguageModel.call`
+# ### TODO {#LanguageModel.call}: `LanguageModel.call`
 
 # %%
 class LanguageModel(tf.keras.Model):
@@ -429,7 +429,7 @@ class LanguageModel(tf.keras.Model):
         self.classifier = tf.keras.layers.Dense(vocab_sz)
 
     def call(self, inputs):
-        """TODO 6: the logits of the next word at every position.
+        """TODO {#LanguageModel.call}: the logits of the next word at every position.
 
         inputs:   (B, T) int token ids
         returns   logits (B, T, vocab_sz), unnormalised: no softmax
@@ -437,7 +437,7 @@ class LanguageModel(tf.keras.Model):
         Hint: return the classifier's output as it is; applying softmax here breaks the loss and the
         perplexity, which both take logits.
         """
-        # BEGIN SOLUTION TODO 6 LanguageModel.call: return logits (B, T, vocab_sz): embedding, then self.rnn, then self.classifier
+        # BEGIN SOLUTION TODO LanguageModel.call: return logits (B, T, vocab_sz): embedding, then self.rnn, then self.classifier
         embeddings = self.embedding(inputs)  # (B, T, embedding_sz)
         states = self.rnn(embeddings)  # (B, T, hidden_sz)
         return self.classifier(states)  # (B, T, vocab_sz)
@@ -464,11 +464,11 @@ check("lm")
 # which gives probability 1 to every next word, has perplexity 1; a model that spreads its probability
 # uniformly over the vocabulary has perplexity exactly $|V|$. Lower is better.
 #
-# ### TODO 7: `perplexity`
+# ### TODO {#perplexity}: `perplexity`
 
 # %%
 def perplexity(labels, logits):
-    """TODO 7: the perplexity of logits against labels.
+    """TODO {#perplexity}: the perplexity of logits against labels.
 
     labels:  (B, T) int ids of the true next words (or any shape S)
     logits:  (B, T, vocab_sz) unnormalised scores (shape S + (vocab_sz,))
@@ -477,7 +477,7 @@ def perplexity(labels, logits):
     Hint: take the mean of the cross-entropy, not its sum, before exp; and the inputs are logits,
     so tell the loss function (from_logits=True).
     """
-    # BEGIN SOLUTION TODO 7 perplexity: return exp(mean sparse softmax cross-entropy of logits against labels), a scalar
+    # BEGIN SOLUTION TODO perplexity: return exp(mean sparse softmax cross-entropy of logits against labels), a scalar
     losses = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)  # (B, T)
     return tf.exp(tf.reduce_mean(losses))  # ()
     # END SOLUTION
@@ -502,11 +502,11 @@ check("perplexity")
 # Tip: decorating the function that does one batch with `@tf.function` compiles it into a graph and makes
 # training several times faster (the Python loop over the window is unrolled once, when it is traced).
 #
-# ### TODO 8: `train`
+# ### TODO {#train}: `train`
 
 # %%
 def train(model, inputs, labels, epochs, batch_sz, learning_rate):
-    """TODO 8: train model in place with Adam and return the mean training loss of each epoch.
+    """TODO {#train}: train model in place with Adam and return the mean training loss of each epoch.
 
     model:          a LanguageModel
     inputs, labels: (num_windows, window_sz) int arrays, as make_windows returns them
@@ -524,7 +524,7 @@ def train(model, inputs, labels, epochs, batch_sz, learning_rate):
     Hint: call the model and compute the loss INSIDE `with tf.GradientTape() as tape:`; the tape
     differentiates only what it saw.
     """
-    # BEGIN SOLUTION TODO 8 train: train with Adam over shuffled batches and return a list of `epochs` mean losses (floats)
+    # BEGIN SOLUTION TODO train: train with Adam over shuffled batches and return a list of `epochs` mean losses (floats)
     optimizer = tf.keras.optimizers.Adam(learning_rate)
 
     @tf.function(reduce_retracing=True)
@@ -725,10 +725,10 @@ plt.show()
 #   For about as many CPU-seconds, `batch_sz` 64 reached about 46 there, 64 units for 4 epochs about
 #   47, and `batch_sz` 16 for one epoch about 47. More epochs keep improving it, as far as the budget allows.
 #
-# ### TODO 9: `HPARAMS`
+# ### TODO {#HPARAMS}: `HPARAMS`
 
 # %%
-# BEGIN SOLUTION TODO 9 HPARAMS: set HPARAMS to your choice of hyperparameters (a dict of 7 values)
+# BEGIN SOLUTION TODO HPARAMS: set HPARAMS to your choice of hyperparameters (a dict of 7 values)
 HPARAMS = {
     "cell": "lstm",
     "embedding_sz": 64,

@@ -3,6 +3,8 @@
 - regenerating from assignment/language_model.py gives the committed files byte for byte;
 - both notebooks are valid and clean; the stencil shows every TODO, hides the solution, and each stub
   raises NotImplementedError naming its TODO;
+- the build numbers the TODOs in notebook order wherever the source refers to them, and refuses an unknown
+  reference, two TODOs of one name and a number written by hand;
 - run top to bottom, the stencil stops at TODO 1 (make_windows); the solution notebook runs to the end
   on 2 CPU cores and shows the LSTM ahead of the vanilla RNN on the long-range task;
 - solution/language_model.py is the contract as a plain module, importable without side effects.
@@ -26,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from assignment.build import build, split_source  # noqa: E402
+from assignment.build import BuildError, build, split_source  # noqa: E402
 from autograder.submission import graded_source  # noqa: E402
 
 STENCIL = REPO / "stencil" / "language_model.ipynb"
@@ -85,6 +87,51 @@ def test_todos_are_numbered_in_notebook_order():
     stencil = STENCIL.read_text(encoding="utf-8")
     for number, name in TODOS:
         assert f"TODO {number}: {name} — " in stencil
+
+
+def small_source(folder, names, extra=""):
+    """A handout with one TODO per name, in that order, the last with a custom stub; `extra` ends its first cell."""
+    cells = ["# %% [markdown]\n# {TODO_COUNT} TODOs: " + ", ".join(f"{{#{name}}} `{name}`" for name in names) + extra]
+    for name in names[:-1]:
+        cells += [f"# %% [markdown]\n# ### TODO {{#{name}}}: `{name}`",
+                  f'# %%\ndef {name}():\n    """TODO {{#{name}}}: one."""\n'
+                  f"    # BEGIN SOLUTION TODO {name}: return 1\n    return 1\n    # END SOLUTION"]
+    last = names[-1]
+    cells += [f"# %%\n# BEGIN SOLUTION TODO {last}: set {last} (after TODO {{#{names[0]}}})\n{last} = 1\n# STUB\n"
+              f'# raise NotImplementedError("{{TODO}}, then delete this line")\n# {last} = ...\n# END SOLUTION']
+    path = folder / "handout.py"
+    path.write_text("\n\n".join(cells) + "\n", encoding="utf-8")
+    return path
+
+
+def stencil_text(handout):
+    return "\n".join(source for _, source, _ in handout.stencil_cells)
+
+
+@pytest.mark.quick
+def test_the_build_numbers_todos_in_notebook_order(tmp_path):
+    handout = split_source(small_source(tmp_path, ["windows", "train", "HPARAMS"]))
+    assert [(todo.number, todo.name) for todo in handout.todos] == [(1, "windows"), (2, "train"), (3, "HPARAMS")]
+    inserted = split_source(small_source(tmp_path, ["perplexity", "windows", "train", "HPARAMS"]))
+    assert [(todo.number, todo.name) for todo in inserted.todos] == \
+        [(1, "perplexity"), (2, "windows"), (3, "train"), (4, "HPARAMS")]
+    stencil, solution = stencil_text(inserted), "\n".join(source for _, source, _ in inserted.solution_cells)
+    assert "Four TODOs: 1 `perplexity`, 2 `windows`, 3 `train`, 4 `HPARAMS`" in stencil
+    assert "### TODO 2: `windows`" in stencil and '"""TODO 2: one."""' in solution
+    assert 'raise NotImplementedError("TODO 2: windows — return 1")' in stencil
+    assert 'raise NotImplementedError("TODO 4: HPARAMS — set HPARAMS (after TODO 1), then delete this line")' in stencil
+    assert "{#" not in stencil + solution and "{TODO" not in stencil + solution
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("names, extra, error", [
+    (["windows", "HPARAMS"], "\n# and {#window}", r"handout\.py, cell 1, line 2: \{#window\} refers to no TODO; the TODOs are windows, HPARAMS"),
+    (["windows", "windows", "HPARAMS"], "", r"cell 5, line 3: a second TODO named 'windows' \(the first is at handout\.py, cell 3, line 3\)"),
+    (["windows", "HPARAMS"], "\n# TODO 1 is the first", r"cell 1, line 2: 'TODO 1' is numbered by hand"),
+], ids=["unknown reference", "duplicate name", "hand-numbered"])
+def test_the_build_refuses_what_it_cannot_number(tmp_path, names, extra, error):
+    with pytest.raises(BuildError, match=error):
+        split_source(small_source(tmp_path, names, extra))
 
 
 @pytest.mark.quick
