@@ -1,5 +1,5 @@
-"""An instructor adds a graded part by writing three things, as AUTHORING.md's walk-through says, and the engine
-needs no edit: tried here on a copy of the kit with the walk-through's own blocks (a GRU).
+"""An instructor adds graded parts by writing three things each, as AUTHORING.md's walk-through says, and the engine
+needs no edit: tried here on a copy of the kit with the walk-through's own blocks (a GRU layer, a top-k function).
 
 Also: no engine module names a part (the issue's `git grep`), and the judge runs a declared cell by its
 equations (the GRU's numpy step against Keras's GRU).
@@ -60,7 +60,7 @@ def run(root: Path, *command: str, timeout: float = 900) -> str:
 
 
 @pytest.fixture(scope="module")
-def kit_with_a_gru(tmp_path_factory) -> Path:
+def kit_with_added_parts(tmp_path_factory) -> Path:
     """A copy of the kit's tracked files with the walk-through applied, its stencil and zip built."""
     root = tmp_path_factory.mktemp("kit") / "rnnkit"
     root.parent.chmod(0o700)  # it holds a solution/: no other user may read it
@@ -69,7 +69,8 @@ def kit_with_a_gru(tmp_path_factory) -> Path:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, root / name)
     written = apply(root, walk_through_blocks())
-    assert written == {"assignment/language_model.py", "autograder/parts/gru.py", "autograder/tests/test_gru.py"}
+    assert written == {"assignment/language_model.py", "autograder/parts/gru.py", "autograder/tests/test_gru.py",
+                       "autograder/parts/top_k.py", "autograder/tests/test_top_k.py"}
     run(root, "assignment.build")
     run(root, "autograder.package.export_checker", "--zip", str(root / "dist" / "stencil.zip"))
     run(root, "autograder.package.build_zip", "--out", str(root / "dist" / "autograder.zip"))
@@ -84,30 +85,33 @@ def grade(root: Path, submission: Path) -> dict:
     return json.loads(results.read_text())
 
 
-def test_the_reference_gets_full_marks_with_the_added_part(kit_with_a_gru):
-    results = grade(kit_with_a_gru, kit_with_a_gru / "solution" / "language_model.py")
+def test_the_reference_gets_full_marks_with_the_added_parts(kit_with_added_parts):
+    results = grade(kit_with_added_parts, kit_with_added_parts / "solution" / "language_model.py")
     gru = [test for test in results["tests"] if test["tags"] == ["gru"]]
     assert len(gru) == 12 and sum(test["max_score"] for test in gru) == 10
     assert all(test["number"].startswith("7.") for test in gru)
+    assert [test["number"] for test in results["tests"] if test["tags"] == ["top_k"]] == ["8.1", "8.2"]
     failed = [(test["number"], test["output"][:300]) for test in results["tests"] if test["score"] < test["max_score"]]
     assert not failed
     assert results["score"] == sum(test["max_score"] for test in results["tests"])
 
 
-def test_the_stencil_gets_nothing_and_each_gru_test_names_its_todo(kit_with_a_gru):
-    stencil = kit_with_a_gru / "stencil" / "language_model.ipynb"
+def test_the_stencil_gets_nothing_and_each_added_test_names_its_todo(kit_with_added_parts):
+    stencil = kit_with_added_parts / "stencil" / "language_model.ipynb"
     source = "".join("".join(cell["source"]) for cell in json.loads(stencil.read_text())["cells"])
-    todo = {name: number for number, name in re.findall(r"TODO (\d+): (MyGRU\.\w+) —", source)}
-    assert todo == {"MyGRU.step": "6", "MyGRU.call": "7"}, "the build numbers the added TODOs in notebook order"
-    assert "TODO 8: LanguageModel.call" in source, "and renumbers those after them"
-    results = grade(kit_with_a_gru, stencil)
+    todo = dict((name, number) for number, name in re.findall(r"TODO (\d+): ([\w.]+) —", source))
+    assert [todo[name] for name in ("MyGRU.step", "MyGRU.call", "LanguageModel.call", "perplexity", "top_k_accuracy")] \
+        == ["6", "7", "8", "9", "10"], "the build numbers the TODOs in notebook order, the added ones included"
+    results = grade(kit_with_added_parts, stencil)
     assert results["score"] == 0
-    for test in (test for test in results["tests"] if test["tags"] == ["gru"]):
-        assert re.search(r"TODO [67]: MyGRU\.(step|call)", test["output"]), (test["number"], test["output"][:500])
+    for part, names in (("gru", ("MyGRU.step", "MyGRU.call")), ("top_k", ("top_k_accuracy",))):
+        named = "|".join(f"TODO {todo[name]}: {re.escape(name)}" for name in names)
+        for test in (test for test in results["tests"] if test["tags"] == [part]):
+            assert re.search(named, test["output"]), (test["number"], test["output"][:500])
 
 
-def test_the_students_checker_knows_the_added_part(kit_with_a_gru):
-    with zipfile.ZipFile(kit_with_a_gru / "dist" / "stencil.zip") as archive:
+def test_the_students_checker_knows_the_added_part(kit_with_added_parts):
+    with zipfile.ZipFile(kit_with_added_parts / "dist" / "stencil.zip") as archive:
         tests = json.loads(archive.read("stencil/checker/expected/tests.json"))
         recorded = json.loads(archive.read("stencil/checker/expected/expected.json"))["arrays"]
     assert [test["number"] for test in tests if test["tags"] == ["gru"]] == ["7.1", "7.3"]
@@ -131,9 +135,9 @@ print(float(np.abs(mine - expected).max()))
 '''
 
 
-def test_the_judge_runs_the_added_cell_by_its_declared_equations(kit_with_a_gru):
+def test_the_judge_runs_the_added_cell_by_its_declared_equations(kit_with_added_parts):
     """A language model with the GRU is scored with the GRU's equations, not guessed from its gate count."""
-    assert float(_python(kit_with_a_gru, GRU_AGAINST_KERAS)) < 1e-5
+    assert float(_python(kit_with_added_parts, GRU_AGAINST_KERAS)) < 1e-5
 
 
 def _python(root: Path, code: str) -> str:
