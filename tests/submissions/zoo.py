@@ -15,14 +15,15 @@ holds lines of the form
     whole: <why>                 optional: this upload stays byte-exact (see below)
 
 Folders: bugs/ (one realistic mistake each), equivalent/ (correct, other styles),
-hostile/ (attacks on the grader), notebooks/ (.ipynb built by make_notebooks.py).
+hostile/ (attacks on the grader), notebooks/ (.ipynb that make_notebooks.py builds from the
+reference when the zoo is laid out: none is committed).
 
 A .py submission states only what differs from the reference solution: the definitions it
 writes its own way (a bug, a rewrite, a hostile helper), statements of its own, and `del NAME`
 for a contract name it leaves out. `laid_out()` lays each one over the current
 solution/language_model.py before the suite grades it, so a change to the reference reaches
-every submission at once. A file whose header says `whole:` (and every notebook) is graded
-byte for byte as committed. `python tests/submissions/zoo.py FILE…` rewrites full copies
+every submission at once. A file whose header says `whole:` (and any committed notebook) is
+graded byte for byte as committed. `python tests/submissions/zoo.py FILE…` rewrites full copies
 into overlays, each checked to define what the copy did.
 
 Loaded once by tests/conftest.py, which grades the laid-out copies (conftest.SUBMISSIONS).
@@ -49,6 +50,7 @@ PARTS = tuple(part.name for part in declared_parts)
 TENSOR_PARTS = tuple(part.name for part in declared_parts if part.kind != "training")  # cheap; training takes minutes
 KINDS = ("bugs", "equivalent", "hostile", "notebooks")
 REFERENCE = REPO / "solution" / "language_model.py"
+NOTEBOOK_BUILDER = HERE / "notebooks" / "make_notebooks.py"
 CONTRACT_NAMES = ("make_windows", "MyRNN", "MyLSTM", "LanguageModel", "perplexity", "train", "HPARAMS")
 # Defined names whose code decides the train part's outcome.
 TRAIN_INPUTS = ("train", "HPARAMS", "LanguageModel")
@@ -254,22 +256,45 @@ def lay_over(overlay: str, reference: str) -> str:
     return "\n\n".join(piece.rstrip("\n") for piece in pieces) + "\n"
 
 
+def written_statements(source: str) -> dict[str, str]:
+    """The top-level statements of `source` as written (comments and decorators in), by the name each defines;
+    the imports together under "import"."""
+    lines, found = source.splitlines(True), {}
+    for node in _body(ast.parse(source)):
+        key = "import" if isinstance(node, (ast.Import, ast.ImportFrom)) else _key(node)
+        if key:
+            found[key] = found.get(key, "") + _segment(lines, node)
+    return {key: text.rstrip("\n") for key, text in found.items()}
+
+
+def _notebook_builder():
+    """make_notebooks.py, loaded by path (tests/ is no package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_notebooks", NOTEBOOK_BUILDER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _is_whole(path: Path) -> bool:
     return path.suffix == ".ipynb" or bool(re.search(r"^\s*whole:", header_text(path), re.MULTILINE))
 
 
 def lay_out(target: Path) -> Path:
-    """Every submission of the zoo under `target`, in its folder: overlays laid over the reference, the rest as is."""
+    """Every submission of the zoo under `target`, in its folder: overlays laid over the reference, the notebooks
+    built from it, the rest as is."""
     reference = REFERENCE.read_text(encoding="utf-8")
     for kind in KINDS:
         (target / kind).mkdir(parents=True, exist_ok=True)
         for path in sorted((HERE / kind).glob("*")):
-            if path.suffix not in (".py", ".ipynb") or path.name == "make_notebooks.py":
+            if path.suffix not in (".py", ".ipynb") or path == NOTEBOOK_BUILDER:
                 continue
             if _is_whole(path):
                 shutil.copyfile(path, target / kind / path.name)
             else:
                 (target / kind / path.name).write_text(lay_over(path.read_text(encoding="utf-8"), reference), encoding="utf-8")
+    _notebook_builder().write_notebooks(target / "notebooks", written_statements(reference))
     return target
 
 
