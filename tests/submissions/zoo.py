@@ -13,6 +13,7 @@ holds lines of the form
     no-points: lstm train 6.2    optional: every test of these parts, and these tests, must score 0 (what an attack aimed at)
     cpu-budget: train 10         optional: grade with these parts' CPU budgets (a small one stops a CPU burner soon)
     whole: <why>                 optional: this upload stays byte-exact (see below)
+    over: stencil                optional: laid over the stencil's code instead (a student who left the TODOs)
 
 Folders: bugs/ (one realistic mistake each), equivalent/ (correct, other styles),
 hostile/ (attacks on the grader), notebooks/ (.ipynb that make_notebooks.py builds from the
@@ -22,9 +23,10 @@ A .py submission states only what differs from the reference solution: the defin
 writes its own way (a bug, a rewrite, a hostile helper), statements of its own, and `del NAME`
 for a contract name it leaves out. `laid_out()` lays each one over the current
 solution/language_model.py before the suite grades it, so a change to the reference reaches
-every submission at once. A file whose header says `whole:` (and any committed notebook) is
-graded byte for byte as committed. `python tests/submissions/zoo.py FILE…` rewrites full copies
-into overlays, each checked to define what the copy did.
+every submission at once; one whose header says `over: stencil` is laid over the stencil's
+graded code instead (what a student who did no TODO uploads). A file whose header says `whole:`
+(and any committed notebook) is graded byte for byte as committed. `python tests/submissions/zoo.py
+FILE…` rewrites full copies into overlays, each checked to define what the copy did.
 
 Loaded once by tests/conftest.py, which grades the laid-out copies (conftest.SUBMISSIONS).
 """
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import functools
 import json
 import os
 import re
@@ -50,6 +53,7 @@ PARTS = tuple(part.name for part in declared_parts)
 TENSOR_PARTS = tuple(part.name for part in declared_parts if part.kind != "training")  # cheap; training takes minutes
 KINDS = ("bugs", "equivalent", "hostile", "notebooks")
 REFERENCE = REPO / "solution" / "language_model.py"
+STENCIL = REPO / "stencil" / "language_model.ipynb"
 NOTEBOOK_BUILDER = HERE / "notebooks" / "make_notebooks.py"
 CONTRACT_NAMES = ("make_windows", "MyRNN", "MyLSTM", "LanguageModel", "perplexity", "train", "HPARAMS")
 # Defined names whose code decides the train part's outcome.
@@ -281,6 +285,20 @@ def _is_whole(path: Path) -> bool:
     return path.suffix == ".ipynb" or bool(re.search(r"^\s*whole:", header_text(path), re.MULTILINE))
 
 
+@functools.lru_cache(maxsize=1)
+def stencil_source() -> str:
+    """The stencil notebook's graded code as one module, as the grader reads it from an untouched upload."""
+    from autograder.submission import graded_chunks, read_cells
+
+    chunks, _ = graded_chunks(read_cells(STENCIL))
+    return "\n\n\n".join(chunk.source for chunk in chunks) + "\n"
+
+
+def base_of(path: Path, reference: str) -> str:
+    """What the overlay at `path` is laid over: the stencil's code if its header says `over: stencil`, else `reference`."""
+    return stencil_source() if re.search(r"^\s*over:\s*stencil\s*$", header_text(path), re.MULTILINE) else reference
+
+
 def lay_out(target: Path) -> Path:
     """Every submission of the zoo under `target`, in its folder: overlays laid over the reference, the notebooks
     built from it, the rest as is."""
@@ -293,7 +311,8 @@ def lay_out(target: Path) -> Path:
             if _is_whole(path):
                 shutil.copyfile(path, target / kind / path.name)
             else:
-                (target / kind / path.name).write_text(lay_over(path.read_text(encoding="utf-8"), reference), encoding="utf-8")
+                laid = lay_over(path.read_text(encoding="utf-8"), base_of(path, reference))
+                (target / kind / path.name).write_text(laid, encoding="utf-8")
     _notebook_builder().write_notebooks(target / "notebooks", written_statements(reference))
     return target
 
@@ -488,10 +507,10 @@ def main(paths: list[str]) -> int:
     reference = REFERENCE.read_text(encoding="utf-8")
     for name in paths:
         path = Path(name)
-        whole = path.read_text(encoding="utf-8")
-        overlay = as_overlay(whole, reference)
-        if not defines_the_same(lay_over(overlay, reference), whole):
-            print(f"{path}: left whole: laid over the reference it would not define what it does now")
+        whole, base = path.read_text(encoding="utf-8"), base_of(path, reference)
+        overlay = as_overlay(whole, base)
+        if not defines_the_same(lay_over(overlay, base), whole):
+            print(f"{path}: left whole: laid over its base it would not define what it does now")
             continue
         path.write_text(overlay, encoding="utf-8")
         print(f"{path}: {len(whole.splitlines())} -> {len(overlay.splitlines())} lines")
@@ -499,4 +518,5 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))  # the stencil's code is read with the grader's own reader (autograder.submission)
     sys.exit(main(sys.argv[1:]))

@@ -3,89 +3,11 @@
 expect-fail: windows rnn lstm lm perplexity train
 hostile: searches the disk (/, /tmp, /work, /autograder, /root, /home, /opt, its cwd's parents, paths seen in /proc/*/cmdline) for the reference solution and hidden data for up to 20 s, prints what it finds, and execs any reference it can read into its own namespace; otherwise every function is the stencil's NotImplementedError
 expect-score: 0
+over: stencil
 """
 
 
 import json
-
-
-def make_windows(ids, window_sz):
-    raise NotImplementedError("make_windows")
-
-
-class MyRNN(tf.keras.layers.Layer):
-    def __init__(self, units, activation="tanh", return_sequences=False, return_state=False, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.activation = tf.keras.activations.get(activation)
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-
-    def build(self, input_shape):
-        input_dim = input_shape[-1]
-        self.W_r = self.add_weight(name="W_r", shape=(input_dim + self.units, self.units), initializer="glorot_uniform")
-        self.b_r = self.add_weight(name="b_r", shape=(self.units,), initializer="zeros")
-
-    def step(self, x_t, s_prev):
-        raise NotImplementedError("MyRNN.step")
-
-    def call(self, inputs, initial_state=None):
-        raise NotImplementedError("MyRNN.call")
-
-
-class MyLSTM(tf.keras.layers.Layer):
-    def __init__(self, units, return_sequences=False, return_state=False, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-
-    def build(self, input_shape):
-        input_dim = input_shape[-1]
-        units = self.units
-        self.W_i = self.add_weight(name="W_i", shape=(units, units), initializer="orthogonal")
-        self.W_f = self.add_weight(name="W_f", shape=(units, units), initializer="orthogonal")
-        self.W_o = self.add_weight(name="W_o", shape=(units, units), initializer="orthogonal")
-        self.W_c = self.add_weight(name="W_c", shape=(units, units), initializer="orthogonal")
-        self.U_i = self.add_weight(name="U_i", shape=(input_dim, units), initializer="glorot_uniform")
-        self.U_f = self.add_weight(name="U_f", shape=(input_dim, units), initializer="glorot_uniform")
-        self.U_o = self.add_weight(name="U_o", shape=(input_dim, units), initializer="glorot_uniform")
-        self.U_c = self.add_weight(name="U_c", shape=(input_dim, units), initializer="glorot_uniform")
-        self.b_i = self.add_weight(name="b_i", shape=(units,), initializer="zeros")
-        self.b_f = self.add_weight(name="b_f", shape=(units,), initializer="ones")
-        self.b_o = self.add_weight(name="b_o", shape=(units,), initializer="zeros")
-        self.b_c = self.add_weight(name="b_c", shape=(units,), initializer="zeros")
-
-    def step(self, x_t, h_prev, c_prev):
-        raise NotImplementedError("MyLSTM.step")
-
-    def call(self, inputs, initial_state=None):
-        raise NotImplementedError("MyLSTM.call")
-
-
-class LanguageModel(tf.keras.Model):
-    def __init__(self, vocab_sz, cell="lstm", embedding_sz=64, hidden_sz=128, **kwargs):
-        super().__init__(**kwargs)
-        self.vocab_sz = vocab_sz
-        self.embedding = tf.keras.layers.Embedding(vocab_sz, embedding_sz)
-        if cell == "lstm":
-            self.rnn = MyLSTM(hidden_sz, return_sequences=True)
-        elif cell == "rnn":
-            self.rnn = MyRNN(hidden_sz, return_sequences=True)
-        else:
-            raise ValueError(f"cell must be 'lstm' or 'rnn', not {cell!r}")
-        self.classifier = tf.keras.layers.Dense(vocab_sz)
-
-    def call(self, inputs):
-        raise NotImplementedError("LanguageModel.call")
-
-
-def perplexity(labels, logits):
-    raise NotImplementedError("perplexity")
-
-
-def train(model, inputs, labels, epochs, batch_sz, learning_rate):
-    raise NotImplementedError("train")
 
 
 CONTRACT_NAMES = ("make_windows", "MyRNN", "MyLSTM", "LanguageModel", "perplexity", "train", "HPARAMS")

@@ -4,23 +4,8 @@ expect-fail: windows rnn lstm lm perplexity train
 hostile: the stencil's code (every TODO still raises NotImplementedError) with four one-line dodges: make_windows returns two (1, 1) int64 zero arrays (old test 1.5 checks only types and dtype: 1 point), LanguageModel.call returns zero logits tiled over the window, the same whatever the tokens (old causality test 4.4: 5 points), train returns [1.0] * epochs (old 6.1: 2 points) and HPARAMS window_sz = 10**6 (old 6.2: 18 points, the hidden split has zero windows); old total 26/100; a test must give points only for the behaviour it names, so a fixed grader gives 0
 graded-parts: windows rnn lstm lm perplexity train
 expect-score: 0
-whole: the stencil's own code (every TODO still raises) with four dodges, graded as uploaded
+over: stencil
 """
-
-import time
-from pathlib import Path
-import matplotlib.pyplot as plt
-import numpy as np
-import tensorflow as tf
-
-
-def load_split(path, word_to_id):
-    """The id sequence of a split file: each line's token ids, then the id of <eos>."""
-    ids = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        ids.extend(word_to_id.get(word, word_to_id["<unk>"]) for word in line.split())
-        ids.append(word_to_id["<eos>"])
-    return np.array(ids, dtype=np.int64)
 
 
 def make_windows(ids, window_sz):
@@ -36,99 +21,6 @@ def make_windows(ids, window_sz):
     starts at k*T, not at k. Count windows with N - 1, since the last id has no next id to predict.
     """
     return np.zeros((1, 1), np.int64), np.zeros((1, 1), np.int64)  # dodge: two int arrays
-
-
-class MyRNN(tf.keras.layers.Layer):
-    """A vanilla RNN layer: s_t = activation(concat(x_t, s_{t-1}) @ W_r + b_r), s_0 = 0."""
-
-    def __init__(self, units, activation="tanh", return_sequences=False, return_state=False, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.activation = tf.keras.activations.get(activation)
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-
-    def build(self, input_shape):
-        input_dim = input_shape[-1]
-        # rows [0, input_dim) multiply x_t, rows [input_dim, input_dim + units) multiply s_{t-1}
-        self.W_r = self.add_weight(name="W_r", shape=(input_dim + self.units, self.units), initializer="glorot_uniform")
-        self.b_r = self.add_weight(name="b_r", shape=(self.units,), initializer="zeros")
-
-    def step(self, x_t, s_prev):
-        """TODO 2: one step of the RNN.
-
-        x_t:     (B, input_dim), the input at step t
-        s_prev:  (B, units), the state s_{t-1}
-        returns  s_t, (B, units)
-
-        Hint: concatenate in the order [x_t, s_prev] along the last axis: that is the row order of W_r.
-        """
-        raise NotImplementedError("TODO 2: MyRNN.step — return s_t = activation(concat([x_t, s_prev], -1) @ W_r + b_r), shape (B, units)")
-
-    def call(self, inputs, initial_state=None):
-        """TODO 3: run the RNN over a batch of sequences.
-
-        inputs:         (B, T, input_dim)
-        initial_state:  s_0, a (B, units) tensor or a one-element list holding it; None means zeros
-        returns         outputs: all states stacked (B, T, units) if self.return_sequences, else s_T (B, units);
-                        the list [outputs, s_T] if self.return_state
-
-        Hint: carry the state from one step to the next (s = self.step(x_t, s)), starting from s_0; and
-        initial_state may come as a list [s_0], as Keras layers accept it.
-        """
-        raise NotImplementedError("TODO 3: MyRNN.call — loop step over the T steps of inputs (B, T, input_dim) and return the states")
-
-
-class MyLSTM(tf.keras.layers.Layer):
-    """An LSTM layer with input (i), forget (f) and output (o) gates and candidate memory (c)."""
-
-    def __init__(self, units, return_sequences=False, return_state=False, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-
-    def build(self, input_shape):
-        input_dim = input_shape[-1]
-        units = self.units
-        self.W_i = self.add_weight(name="W_i", shape=(units, units), initializer="orthogonal")
-        self.W_f = self.add_weight(name="W_f", shape=(units, units), initializer="orthogonal")
-        self.W_o = self.add_weight(name="W_o", shape=(units, units), initializer="orthogonal")
-        self.W_c = self.add_weight(name="W_c", shape=(units, units), initializer="orthogonal")
-        self.U_i = self.add_weight(name="U_i", shape=(input_dim, units), initializer="glorot_uniform")
-        self.U_f = self.add_weight(name="U_f", shape=(input_dim, units), initializer="glorot_uniform")
-        self.U_o = self.add_weight(name="U_o", shape=(input_dim, units), initializer="glorot_uniform")
-        self.U_c = self.add_weight(name="U_c", shape=(input_dim, units), initializer="glorot_uniform")
-        self.b_i = self.add_weight(name="b_i", shape=(units,), initializer="zeros")
-        self.b_f = self.add_weight(name="b_f", shape=(units,), initializer="ones")  # remember by default
-        self.b_o = self.add_weight(name="b_o", shape=(units,), initializer="zeros")
-        self.b_c = self.add_weight(name="b_c", shape=(units,), initializer="zeros")
-
-    def step(self, x_t, h_prev, c_prev):
-        """TODO 4: one step of the LSTM, the six equations above.
-
-        x_t:     (B, input_dim), the input at step t
-        h_prev:  (B, units), the hidden state h_{t-1}
-        c_prev:  (B, units), the cell state c_{t-1}
-        returns  (h_t, c_t), both (B, units)
-
-        Hint: the forget gate multiplies the OLD cell state c_prev; the input gate multiplies the
-        candidate c~_t. And h_t takes tanh of the NEW cell state c_t.
-        """
-        raise NotImplementedError("TODO 4: MyLSTM.step — return (h_t, c_t), both (B, units), from the LSTM equations")
-
-    def call(self, inputs, initial_state=None):
-        """TODO 5: run the LSTM over a batch of sequences.
-
-        inputs:         (B, T, input_dim)
-        initial_state:  [h_0, c_0], two (B, units) tensors; None means zeros
-        returns         outputs: all hidden states stacked (B, T, units) if self.return_sequences, else h_T (B, units);
-                        the list [outputs, h_T, c_T] if self.return_state
-
-        Hint: use TensorFlow operations only (tf.stack, not np.stack or .numpy()), or no gradient flows
-        back through time.
-        """
-        raise NotImplementedError("TODO 5: MyLSTM.call — loop step over the T steps of inputs (B, T, input_dim) and return the hidden states")
 
 
 class LanguageModel(tf.keras.Model):
@@ -158,19 +50,6 @@ class LanguageModel(tf.keras.Model):
         return tf.zeros(tf.concat([tf.shape(inputs), [self.vocab_sz]], 0)) + 0.0 * self.classifier(self.rnn(self.embedding(tf.zeros((1, 1), inputs.dtype))))  # dodge: constant logits, layers built
 
 
-def perplexity(labels, logits):
-    """TODO 7: the perplexity of logits against labels.
-
-    labels:  (B, T) int ids of the true next words (or any shape S)
-    logits:  (B, T, vocab_sz) unnormalised scores (shape S + (vocab_sz,))
-    returns  a scalar: exp of the MEAN sparse softmax cross-entropy over every position
-
-    Hint: take the mean of the cross-entropy, not its sum, before exp; and the inputs are logits,
-    so tell the loss function (from_logits=True).
-    """
-    raise NotImplementedError("TODO 7: perplexity — return exp(mean sparse softmax cross-entropy of logits against labels), a scalar")
-
-
 def train(model, inputs, labels, epochs, batch_sz, learning_rate):
     """TODO 8: train model in place with Adam and return the mean training loss of each epoch.
 
@@ -187,22 +66,6 @@ def train(model, inputs, labels, epochs, batch_sz, learning_rate):
     return [1.0] * epochs  # dodge: a loss per epoch, no training
 
 
-def long_range_sentences(num_sentences, distances, sentence_len, seed):
-    """Sentences 'subject, d fillers, had, answer, fillers', each sentence_len ids, concatenated into one sequence.
-
-    Returns the ids (one more than num_sentences * sentence_len, so make_windows gives one window per
-    sentence) and the distance d of each sentence.
-    """
-    rng = np.random.default_rng(seed)
-    ids, ds = [], rng.choice(distances, size=num_sentences)
-    for d in ds:
-        k = rng.integers(len(subjects))
-        sentence = [subjects[k], *rng.choice(fillers, size=d), "had", answers[k]]
-        sentence += list(rng.choice(fillers, size=sentence_len - len(sentence)))
-        ids += [toy_id[word] for word in sentence]
-    return np.array(ids + [toy_id["had"]]), ds
-
-
 HPARAMS = {
     "cell": "lstm",
     "embedding_sz": 8,
@@ -212,27 +75,3 @@ HPARAMS = {
     "epochs": 1,
     "learning_rate": 1e-2,
 }
-
-
-def corpus_perplexity(model, inputs, labels, batch_sz=256):
-    """The perplexity of model on all windows, computed batch by batch with your perplexity()."""
-    log_perplexities, sizes = [], []
-    for start in range(0, len(inputs), batch_sz):
-        batch = slice(start, start + batch_sz)
-        batch_logits = model(inputs[batch])  # (B, T, vocab_sz)
-        log_perplexities.append(np.log(float(perplexity(labels[batch], batch_logits))))
-        sizes.append(len(inputs[batch]))
-    return float(np.exp(np.average(log_perplexities, weights=sizes)))
-
-
-def generate(model, vocab, prompt, length=30, temperature=0.8, window_sz=20, seed=0):
-    """Continue the words of prompt with length words sampled from model; vocab maps ids to words."""
-    rng = np.random.default_rng(seed)
-    word_to_id = {word: i for i, word in enumerate(vocab)}
-    ids = [word_to_id.get(word, word_to_id["<unk>"]) for word in prompt.lower().split()]
-    for _ in range(length):
-        logits = model(np.array([ids[-window_sz:]]))[0, -1].numpy() / temperature  # (vocab_sz,)
-        probs = np.exp(logits - logits.max())
-        ids.append(int(rng.choice(len(vocab), p=probs / probs.sum())))
-    text = " ".join(vocab[i] for i in ids)
-    return "\n".join(line.strip() for line in text.split("<eos>"))  # one sentence a line
