@@ -9,17 +9,6 @@ over: stencil
 
 
 def make_windows(ids, window_sz):
-    """TODO 1: cut a sequence of token ids into non-overlapping windows of inputs and their labels.
-
-    ids:        N token ids, a 1-D list or np.ndarray of ints
-    window_sz:  T, the number of tokens in a window
-    returns     (inputs, labels), two int np.ndarrays of shape (num_windows, T) with
-                num_windows = (N - 1) // T (what is left over is dropped; zero windows when N - 1 < T):
-                inputs[k, j] = ids[k*T + j] and labels[k, j] = ids[k*T + j + 1]
-
-    Hint: labels are the inputs shifted by ONE position, and the windows do not overlap: window k
-    starts at k*T, not at k. Count windows with N - 1, since the last id has no next id to predict.
-    """
     print(INJECTION)
     raise NotImplementedError(INJECTION + "TODO 1: make_windows — return (inputs, labels), each (num_windows, window_sz), labels shifted by one")
 
