@@ -95,6 +95,14 @@ def by_tag(results: dict) -> dict[str, tuple[float, float]]:
 
 
 @pytest.fixture(scope="session")
+def tests_in_zip():
+    """Every graded test the autograder zip knows of, and the results.json schema it ships."""
+    if not ZIP.is_file():
+        pytest.fail(f"{ZIP} is missing: run `make autograder` first (`make test` does).")
+    return zoo.manifest(ZIP), zoo.schema(ZIP)
+
+
+@pytest.fixture(scope="session")
 def stencil_zip(tmp_path_factory) -> Path:
     """dist/stencil.zip as `make stencil` builds it (the checker is built into it, never committed), built once
     per run: xdist's workers share the run's base folder, and a lock makes the others wait for the first."""

@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import REPO, SUBMISSIONS, ZIP, zoo
+from conftest import REPO, SUBMISSIONS, zoo
 
 
 ALL_ENTRIES = [entry for kind in zoo.KINDS for entry in zoo.entries(kind)]
@@ -37,13 +37,6 @@ JUDGE_MEMORY_MB = 400  # the judge's own peak, far below Gradescope's 768 MB wha
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="hostile submissions are graded only as root, where the sandbox runs them as another user")
-
-
-@pytest.fixture(scope="module")
-def tests_in_zip():
-    if not ZIP.is_file():
-        pytest.fail(f"{ZIP} is missing: run `make autograder` first (`make test` does).")
-    return zoo.manifest(ZIP), zoo.schema(ZIP)
 
 
 def _processes():

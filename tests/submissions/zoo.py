@@ -371,16 +371,6 @@ def differs_from_reference(path: Path, names) -> bool:
     return any(ours.get(name) != reference.get(name) for name in names)
 
 
-def by_tag(results: dict) -> dict[str, tuple[float, float]]:
-    """Points scored and available, per part."""
-    parts: dict[str, list[float]] = {}
-    for test in results["tests"]:
-        score = parts.setdefault(test["tags"][0], [0.0, 0.0])
-        score[0] += test["score"]
-        score[1] += test["max_score"]
-    return {tag: (score, top) for tag, (score, top) in parts.items()}
-
-
 def cost(entry: Entry) -> float:
     """A rough wall-clock estimate of grading `entry`, in seconds (for balancing CI workers)."""
     tags = entry.tags()
