@@ -13,7 +13,8 @@ holds lines of the form
     no-points: lstm train 6.2    optional: every test of these parts, and these tests, must score 0 (what an attack aimed at)
     cpu-budget: train 10         optional: grade with these parts' CPU budgets (a small one stops a CPU burner soon)
     whole: <why>                 optional: this upload stays byte-exact (see below)
-    over: stencil                optional: laid over the stencil's code instead (a student who left the TODOs)
+    over: stencil                optional: laid over the stencil's code instead (a student who left the TODOs),
+    over: hostile/x.py           or over another zoo file as laid out (the same attack with more on top)
 
 Folders: bugs/ (one realistic mistake each), equivalent/ (correct, other styles),
 hostile/ (attacks on the grader), notebooks/ (.ipynb that make_notebooks.py builds from the
@@ -24,7 +25,8 @@ writes its own way (a bug, a rewrite, a hostile helper), statements of its own, 
 for a contract name it leaves out. `laid_out()` lays each one over the current
 solution/language_model.py before the suite grades it, so a change to the reference reaches
 every submission at once; one whose header says `over: stencil` is laid over the stencil's
-graded code instead (what a student who did no TODO uploads). A file whose header says `whole:`
+graded code instead (what a student who did no TODO uploads), one that says `over: KIND/FILE.py`
+over that zoo file as laid out (its header aside). A file whose header says `whole:`
 (and any committed notebook) is graded byte for byte as committed. `python tests/submissions/zoo.py
 FILE…` rewrites full copies into overlays, each checked to define what the copy did.
 
@@ -246,7 +248,7 @@ def lay_over(overlay: str, reference: str) -> str:
                for target in node.targets if isinstance(target, ast.Name)}
     pieces = [_segment(overlay_lines, overlay_tree.body[0])] if len(_body(overlay_tree)) < len(overlay_tree.body) else []
     placed = set()
-    for node in ast.parse(reference).body:
+    for node in _body(ast.parse(reference)):
         name = _key(node)
         if name in dropped:
             continue
@@ -295,8 +297,15 @@ def stencil_source() -> str:
 
 
 def base_of(path: Path, reference: str) -> str:
-    """What the overlay at `path` is laid over: the stencil's code if its header says `over: stencil`, else `reference`."""
-    return stencil_source() if re.search(r"^\s*over:\s*stencil\s*$", header_text(path), re.MULTILINE) else reference
+    """What the overlay at `path` is laid over, as its header's `over:` says: the stencil's code, another zoo file
+    laid out, or (without `over:`) `reference`."""
+    over = re.search(r"^\s*over:\s*(\S+)\s*$", header_text(path), re.MULTILINE)
+    if over is None:
+        return reference
+    if over.group(1) == "stencil":
+        return stencil_source()
+    base = HERE / over.group(1)
+    return lay_over(base.read_text(encoding="utf-8"), base_of(base, reference))
 
 
 def lay_out(target: Path) -> Path:
