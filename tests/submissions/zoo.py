@@ -517,5 +517,4 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(REPO))  # the stencil's code is read with the grader's own reader (autograder.submission)
     sys.exit(main(sys.argv[1:]))
