@@ -3,6 +3,7 @@
     python -m assignment.corpus                      # the default corpus (what `make data` runs)
     python -m assignment.corpus --text FILE [FILE ...]           # any plain-text corpus
     python -m assignment.corpus --splits TRAIN VALID TEST [HIDDEN]  # pre-split files (e.g. PTB)
+    python -m assignment.corpus --splits FOLDER      # FOLDER/{train,valid,test}.txt [+ hidden_test.txt]
 
 It writes `stencil/data/{train,valid,test,vocab,SOURCE}.txt` (handed to students; SOURCE.txt
 describes the public splits only) and `solution/data/{hidden_test,SOURCE}.txt` (staff side: the
@@ -260,7 +261,8 @@ def build_data(root=ROOT, *, text=None, splits=None, unit=None, tokenizer="regex
     Source: the World English Bible (default), `text` (a list of plain-text files, split
     like the default corpus) or `splits` (a list of 3 or 4 files: train, valid, test and
     optionally hidden test; without the fourth, the given test file's lines are divided
-    between test and hidden_test in seeded alternating blocks).
+    between test and hidden_test in seeded alternating blocks; or one folder of such files,
+    see `split_files`).
 
     The students' SOURCE.txt describes the public splits only; where the hidden split comes
     from is written to the staff side's SOURCE.txt."""
@@ -305,8 +307,7 @@ def build_data(root=ROOT, *, text=None, splits=None, unit=None, tokenizer="regex
         hidden_source = [f"The hidden split: the block not handed out in each group of "
                          f"{len(pattern)} (see stencil/data/SOURCE.txt)."]
     else:
-        if len(splits) not in (3, 4):
-            raise SystemExit("--splits takes TRAIN VALID TEST [HIDDEN]")
+        splits = split_files(splits)
         unit = unit or "line"
         files = [text_lines([p], unit) for p in splits]
         toks = [[t for t in (tokenize(line, tokenizer) for line in f) if t] for f in files]
@@ -371,6 +372,23 @@ def build_data(root=ROOT, *, text=None, splits=None, unit=None, tokenizer="regex
     return summary
 
 
+def split_files(splits) -> list[Path]:
+    """The files of --splits: TRAIN VALID TEST [HIDDEN] as given, or one folder laid out like the build's own
+    output (train.txt, valid.txt, test.txt, and hidden_test.txt if the hidden split is not to be carved out of test)."""
+    paths = [Path(p) for p in splits]
+    if len(paths) == 1 and paths[0].is_dir():
+        folder = paths[0]
+        missing = [name for name in SPLITS[:3] if not (folder / f"{name}.txt").is_file()]
+        if missing:
+            raise SystemExit(f"--splits {folder}: the folder needs train.txt, valid.txt and test.txt "
+                             f"(and may hold hidden_test.txt); missing {', '.join(f'{n}.txt' for n in missing)}")
+        paths = [folder / f"{name}.txt" for name in SPLITS if (folder / f"{name}.txt").is_file()]
+    if len(paths) not in (3, 4):
+        raise SystemExit("--splits takes TRAIN VALID TEST [HIDDEN] or one folder holding train.txt, valid.txt, "
+                         "test.txt [and hidden_test.txt]")
+    return paths
+
+
 def _sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -420,7 +438,8 @@ def main(argv=None) -> None:
     source.add_argument("--text", nargs="+", metavar="FILE",
                         help="plain-text corpus file(s), split like the default corpus")
     source.add_argument("--splits", nargs="+", metavar="FILE",
-                        help="TRAIN VALID TEST [HIDDEN]: pre-split files (e.g. ptb.*.txt)")
+                        help="TRAIN VALID TEST [HIDDEN]: pre-split files (e.g. ptb.*.txt), or one folder "
+                             "holding train.txt, valid.txt, test.txt [and hidden_test.txt]")
     p.add_argument("--unit", choices=("line", "sentence"),
                    help="what one line of output is: a non-blank input line, or a sentence "
                         "(default: sentence for --text, line for --splits)")

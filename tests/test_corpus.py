@@ -262,3 +262,35 @@ def test_interleave_covers_and_balances():
         assert sorted(b[0] for b in blocks[g:g + 12]) == sorted(pattern)
     tiny = corpus.interleave(20, 50, pattern, seed=1)
     assert set(tiny) == set(pattern)
+
+
+def test_splits_option_takes_a_folder(tmp_path, capsys):
+    """`--splits FOLDER` (what `make corpus SPLITS=FOLDER` passes) reads the folder's train, valid and test files, and
+    its hidden_test.txt when there is one; without it the hidden split is carved out of test, as with three files."""
+    lines = [" ".join(corpus.tokenize(s)) for s in made_up_sentences(400, seed=2)]
+    lines[0] = " ".join(corpus.tokenize(" ".join(WORDS) + " . ! ? ,"))  # all words in train
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    parts = {"train": lines[:250], "valid": lines[250:300], "test": lines[300:350], "hidden_test": lines[350:]}
+    for name, part in parts.items():
+        (folder / f"{name}.txt").write_text("\n".join(part) + "\n", encoding="utf-8")
+    options = ["--tokenizer", "whitespace", "--vocab-size", "10000", "--train-tokens", "0", "--eval-tokens", "0"]
+
+    out = tmp_path / "given"
+    corpus.main(["--splits", str(folder), "--out", str(out), *options])
+    assert "carved" not in capsys.readouterr().out
+    assert lines_of(out / "stencil" / "data" / "train.txt") == parts["train"]
+    assert lines_of(out / "stencil" / "data" / "test.txt") == parts["test"]
+    assert lines_of(out / "solution" / "data" / "hidden_test.txt") == parts["hidden_test"]
+    assert "hidden_test.txt" in (out / "solution" / "data" / "SOURCE.txt").read_text(encoding="utf-8")
+
+    (folder / "hidden_test.txt").unlink()
+    carved = tmp_path / "carved"
+    corpus.main(["--splits", str(folder), "--out", str(carved), *options])
+    assert "carved" in capsys.readouterr().out
+    test, hidden = lines_of(carved / "stencil" / "data" / "test.txt"), lines_of(carved / "solution" / "data" / "hidden_test.txt")
+    assert test and hidden and sorted(test + hidden) == sorted(parts["test"])
+
+    (folder / "valid.txt").unlink()
+    with pytest.raises(SystemExit, match="missing valid.txt"):
+        corpus.main(["--splits", str(folder), "--out", str(tmp_path / "none"), *options])
