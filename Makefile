@@ -9,6 +9,7 @@
 #   make test-quick         the checks an author needs after an edit: handout, oracle, each part's cases, package
 #   make gradescope-check   grade three submissions on Gradescope's Ubuntu 22.04 image and limits (needs root)
 #   make calibrate          train the reference over seeds to set the perplexity threshold
+#   make corpus TEXT=… | SPLITS=…   switch corpus: data, calibrate WRITE=1, stencil, zip; then prints what changed
 #   make long-range         check the handout's long-range demo (part 7) with the reference over SEEDS seeds
 #   make walkthrough        a student's path on a Colab-like Python 3.12, beside make grade (installs TensorFlow)
 # Every target sets up its own pinned environment in .venv on first use.
@@ -34,18 +35,20 @@ SUBMISSION ?=
 RESULTS ?= results.json
 SEEDS ?= 5
 
-.PHONY: help venv data stencil solution handout autograder browser grade grade-export review gradebook test test-quick gradescope-check calibrate long-range walkthrough clean
+.PHONY: help venv data stencil solution handout autograder corpus browser grade grade-export review gradebook test test-quick gradescope-check calibrate long-range walkthrough clean
 
 help:
-	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,16p' Makefile | sed 's/^# \{0,1\}//'
 
 $(STAMP): requirements-dev.txt autograder/requirements.txt
 	$(BASE_PYTHON) autograder/package/environment.py --venv $(VENV) --requirements requirements-dev.txt
 
 venv: $(STAMP)
 
+# The default corpus, or TEXT=<plain text file(s)> or SPLITS=<folder of train/valid/test[/hidden_test].txt, or those
+# files>; CORPUS_ARGS=… passes further options (e.g. "--tokenizer whitespace --vocab-size 10000", see CORPUS.md).
 data: $(STAMP)
-	$(PY) -m assignment.corpus
+	$(PY) -m assignment.corpus $(if $(TEXT),--text $(TEXT)) $(if $(SPLITS),--splits $(SPLITS)) $(CORPUS_ARGS)
 
 stencil solution handout: $(STAMP)
 	$(PY) -m assignment.build
@@ -108,6 +111,23 @@ walkthrough: autograder
 
 calibrate: $(STAMP)
 	$(PY) -m assignment.calibrate --seeds $(SEEDS) $(if $(WRITE),--write)
+
+# Switching corpus runs the stages above in order, each through its own target (TEXT, SPLITS, CORPUS_ARGS and SEEDS
+# pass on), and ends with what the calibration changed against the configuration saved at the start. A calibration
+# that refuses writes nothing: the run stops before the stencil and the zip.
+CONFIG_BEFORE := dist/config-before-corpus.json
+corpus: $(STAMP)
+	mkdir -p dist && cp autograder/config.json $(CONFIG_BEFORE)
+	$(MAKE) --no-print-directory data
+	$(MAKE) --no-print-directory calibrate WRITE=1 || { rm -f $(CONFIG_BEFORE); printf '%s\n' "" \
+		"make corpus stopped: the calibration wrote nothing, so autograder/config.json still holds the previous corpus's" \
+		"thresholds, while stencil/data and solution/data hold the new corpus. Build no zip from them. Either follow the" \
+		"advice above and run make corpus again, or go back to the previous data: git checkout -- stencil/data solution/data"; \
+		exit 1; }
+	$(MAKE) --no-print-directory stencil
+	$(MAKE) --no-print-directory autograder
+	$(PY) -m assignment.calibration_diff $(CONFIG_BEFORE) autograder/config.json
+	rm -f $(CONFIG_BEFORE)
 
 long-range: $(STAMP)
 	nice -n 10 $(PY) -m assignment.long_range_check --seeds $(SEEDS)
