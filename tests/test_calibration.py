@@ -13,11 +13,14 @@ import shutil
 import pytest
 
 from assignment import calibrate
+from assignment.corpus import unigram_perplexity
+from autograder import data
 from autograder.parts import budget
 from autograder.sandbox import wall_allowance
 from autograder.submission import graded_chunks
 
 CONFIG = json.loads(calibrate.CONFIG.read_text())
+REPO = calibrate.CONFIG.parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,10 @@ def test_the_threshold_separates_the_reference_from_models_that_learned_nothing(
     threshold, baselines = CONFIG["perplexity_threshold"], calibration["baselines"]
     assert threshold < baselines["unigram"], "a unigram model (no context at all) would pass"
     assert threshold < baselines["untrained"], "an untrained model would pass"
-    assert 180 < baselines["unigram"] < 195, "the add-one unigram on hidden_test is about 188 (assignment/CORPUS.md)"
+    shipped = REPO / "stencil" / "data", REPO / "solution" / "data" / "hidden_test.txt"
+    vocab = data.load_vocab(shipped[0] / "vocab.txt")
+    unigram = unigram_perplexity(data.load_ids(shipped[0] / "train.txt", vocab), data.load_ids(shipped[1], vocab), len(vocab))
+    assert baselines["unigram"] == pytest.approx(unigram, abs=0.01), "the recorded unigram is not this corpus's: recalibrate"
 
 
 def test_the_threshold_sits_below_the_count_bigram_on_each_split(calibration):
