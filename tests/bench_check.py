@@ -30,7 +30,7 @@ NOTEBOOK = REPO / "solution" / "language_model.ipynb"
 PYTHON = sys.executable
 
 IN_KERNEL = """
-import json, resource, sys, time
+import contextlib, io, json, resource, sys, time
 import tensorflow  # the kernel's own import: paid before any check, not counted below
 sys.path.insert(0, {stencil!r})
 import check
@@ -38,11 +38,11 @@ def used():
     mine, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return mine.ru_utime + mine.ru_stime + kids.ru_utime + kids.ru_stime
 before, started = used(), time.time()
-problem = check._environment_problem_once()
-probed = used()
-finished, results = check._run_judge("autograder.grade", ["--tags", {part!r}], {notebook!r}, "results.json")
-print(json.dumps({{"probe": probed - before, "judge": used() - probed, "wall": time.time() - started,
-                  "problem": problem, "children": (results or {{}}).get("extra_data", {{}}).get("children")}}))
+with contextlib.redirect_stdout(io.StringIO()):  # the report; this script prints only its figures
+    results = check.check({part!r}, notebook={notebook!r})
+print(json.dumps({{"check": used() - before, "wall": time.time() - started,
+                  "passed": bool(results.get("tests")) and all(test["status"] == "passed" for test in results["tests"]),
+                  "children": results.get("extra_data", {{}}).get("children")}}))
 """
 
 
@@ -95,9 +95,8 @@ def measure(stencil: Path, args) -> None:
         figures = json.loads(lines[-1])
         children = figures["children"] or {}
         split = ", ".join(f"{name} {child['cpu_seconds']:.1f}" for name, child in children.items())
-        print(f"[{attempt}] kernel: check({args.part!r}) after the kernel's import: environment probe "
-              f"{figures['probe']:4.1f} + judge {figures['judge']:4.1f} CPU-s (its children: {split}); "
-              f"{figures['wall']:5.1f} s wall")
+        print(f"[{attempt}] kernel: check({args.part!r}) after the kernel's import: {figures['check']:4.1f} CPU-s "
+              f"(the judge's children: {split}); {figures['wall']:5.1f} s wall  ({'ran' if figures['passed'] else 'FAILED'})")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from autograder.package.check import NEEDS
-from conftest import REFERENCE_NOTEBOOK, REPO
+from conftest import REFERENCE_NOTEBOOK, REPO, STENCIL_NOTEBOOK
 
 STENCIL = REPO / "stencil"
 PINS = dict(line.split("==") for line in (STENCIL / "requirements.txt").read_text().splitlines()
@@ -136,9 +136,11 @@ def test_the_first_cell_outside_the_homework_folder_says_where_to_open_the_noteb
     assert "FileNotFoundError: check.py is not in" in done.stderr and "open this notebook from the homework's folder" in done.stderr
 
 
-def check(cwd: Path, shim: Path = None):
+def check(cwd: Path, shim: Path = None, notebook: Path = STENCIL_NOTEBOOK):
+    """`python check.py NOTEBOOK windows`; by default on the stencil, whose TODO fails the check: only a check that
+    did not pass probes the imports (the shims on PYTHONPATH never reach the judge's child, which runs isolated)."""
     environment = dict(os.environ, PYTHONPATH=str(shim)) if shim else dict(os.environ)
-    return subprocess.run([sys.executable, "check.py", str(REFERENCE_NOTEBOOK), "windows"], cwd=cwd, env=environment,
+    return subprocess.run([sys.executable, "check.py", str(notebook), "windows"], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -162,6 +164,16 @@ def test_the_checker_blames_an_environment_that_cannot_import(tmp_path, students
     (tmp_path / module / "__init__.py").write_text(shim + "\n")
     said = said_environment_problem(check(students_folder, tmp_path))
     assert says in said and "requirements.txt" in said
+
+
+def test_a_check_that_passes_probes_no_import(tmp_path, students_folder):
+    """The judge's child imported TensorFlow to pass the check: a probe in a fresh Python would start it a second
+    time (issue 20, item 7). A probe would import this tensorflow, which fails, and blame the environment."""
+    (tmp_path / "tensorflow").mkdir()
+    (tmp_path / "tensorflow" / "__init__.py").write_text("raise ImportError('a probe imported tensorflow')\n")
+    finished = check(students_folder, tmp_path, notebook=REFERENCE_NOTEBOOK)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "1 of 1 visible tests pass" in finished.stdout and "a probe imported" not in finished.stdout
 
 
 def test_the_checker_names_two_builds_of_tensorflow(tmp_path, students_folder):

@@ -9,9 +9,10 @@ Your code runs in a separate process, exactly as when Gradescope grades it; only
 the imports, function and class definitions and UPPER_CASE assignments run. In a
 notebook, what is checked is the code of the cells you have run so far.
 
-Before your code runs, the checker makes sure this Python can run it at all: a
-TensorFlow or NumPy that cannot be imported, or a missing data/ folder, is reported
-as a problem of the environment, with what to do, not blamed on your code.
+A missing data/ folder is reported before your code runs; when a check does not
+pass, the checker makes sure this Python can run your code at all: a TensorFlow or
+NumPy that cannot be imported is reported as a problem of the environment, with
+what to do, not blamed on your code.
 The notebook's first cell calls prepare_environment(): it installs what is missing.
 """
 
@@ -87,8 +88,8 @@ def _tensorflow_builds(installed: dict) -> dict:
     return {name: version for key, (name, version) in installed.items() if key in TENSORFLOW_BUILDS}
 
 
-def environment_problem():
-    """What keeps this Python from running the homework, with what to do; None when nothing does."""
+def _files_problem():
+    """What on disk keeps this Python from running the homework (no process started); None when nothing does."""
     missing = [name for name in DATA if not (HERE / "data" / name).is_file()]
     if missing:
         return (f"The folder `data/` next to check.py ({HERE}) lacks {', '.join(missing)}. Unpack the homework again "
@@ -97,6 +98,14 @@ def environment_problem():
     if len(builds) > 1:
         return (f"Two builds of TensorFlow are installed in this environment ({', '.join(sorted(builds))}): they "
                 "overwrite each other's files, so TensorFlow may fail in odd ways. " + FIX)
+    return None
+
+
+def environment_problem():
+    """What keeps this Python from running the homework, with what to do; None when nothing does."""
+    problem = _files_problem()
+    if problem:
+        return problem
     # What this process imported already imports: a kernel that ran the notebook's imports has paid for TensorFlow
     # once, and probing it again in a fresh Python would pay a second time (seconds of CPU) to learn nothing.
     unproven = [module for module in NEEDS if module not in sys.modules]
@@ -155,13 +164,13 @@ def _kernel_cells():
 
 
 def _write_submission(folder: Path, notebook) -> None:
-    import nbformat
-
     cells = None if notebook else _kernel_cells()
     if cells is None:
         path = Path(notebook or HERE / "language_model.ipynb")
         (folder / path.name).write_bytes(path.read_bytes())
         return
+    import nbformat
+
     document = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source, execution_count=count)
                                                for count, source in cells])  # tracebacks then say In [12], as Jupyter does
     (folder / "language_model.ipynb").write_text(nbformat.writes(document))
@@ -249,16 +258,36 @@ def _parts() -> list:
     return list(dict.fromkeys(test["tags"][0] for test in tests))
 
 
+def _passed(results) -> bool:
+    return bool(results and _graded(results) and results["tests"]) and all(
+        test["status"] == "passed" for test in results["tests"])
+
+
+def _blamed_on_environment(judged_well: bool):
+    """The environment's problem, if any, after the judge ran your code. The judge's child imports TensorFlow and
+    NumPy before your code: when it did its work, this Python runs the homework, and probing the imports in a fresh
+    Python would start TensorFlow a second time to learn nothing. Only when it did not is the probe paid, to tell a
+    broken environment from a bug in your code."""
+    global _environment_ok
+    if judged_well:
+        _environment_ok = True
+        return None
+    return _environment_problem_once()
+
+
 def check(*parts, notebook=None) -> dict:
     """Run the visible tests of `parts` (all by default) on your code; print the feedback and return the results."""
     known = _parts()
     unknown = [part for part in parts if part not in known]
     if unknown:
         raise ValueError(f"unknown part(s) {unknown}; choose from {', '.join(known)}")
-    problem = _environment_problem_once()
+    problem = _files_problem()
     if problem:
         return _environment_report(problem)
     finished, results = _run_judge("autograder.grade", ["--tags", ",".join(parts or known)], notebook, "results.json")
+    problem = _blamed_on_environment(_passed(results))
+    if problem:
+        return _environment_report(problem)
     if results is None or not _graded(results):
         return _show(_judge_failed(finished), {"tests": [], "score": 0, "environment_problem": "the checker could not run"})
     return _show(_report(results), results)
@@ -267,10 +296,13 @@ def check(*parts, notebook=None) -> dict:
 def time_training(notebook=None) -> dict:
     """Train your model for one epoch with your HPARAMS as Gradescope does (one thread, CPU-seconds counted),
     and project your HPARAMS["epochs"] epochs against the training budget: does it fit, and if not, what to change."""
-    problem = _environment_problem_once()
+    problem = _files_problem()
     if problem:
         return _environment_report(problem)
     finished, estimate = _run_judge("autograder.training_time", [], notebook, "training_time.json")
+    problem = _blamed_on_environment(estimate is not None and estimate["epoch_cpu_seconds"] is not None)
+    if problem:
+        return _environment_report(problem)
     if estimate is None:
         return _show(_judge_failed(finished), {"environment_problem": "the checker could not run"})
     return _show(estimate["message"], estimate)
