@@ -28,9 +28,10 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder.package.export_checker import write_stencil_zip
+from tests.submissions import zoo
 
 REPO = Path(__file__).resolve().parents[1]
-BUGS = REPO / "tests" / "submissions" / "bugs"
+BUGS = zoo.laid_out() / "bugs"  # each mistake laid over the current reference: the files state only what differs
 PYTHON = os.environ.get("WALKTHROUGH_PYTHON", "/root/.pyenv/versions/3.12.1/bin/python3")
 # What Colab has before the first cell, of what this homework uses: its TensorFlow (2.20 as of late 2026) and a kernel.
 PLATFORM = ["tensorflow==2.20.0", "ipykernel==7.3.0"]
@@ -55,7 +56,7 @@ def student_python() -> tuple[Path, float]:
     """A fresh venv of PYTHON with PLATFORM installed; its interpreter is one the sandbox user can run."""
     finder = "import sys; sys.path.insert(0, sys.argv[1]); import environment; print(environment.shared_interpreter())"
     base = subprocess.run([PYTHON, "-c", finder, str(REPO / "autograder" / "package")], check=True,
-                          capture_output=True, text=True).stdout.strip()
+                          capture_output=True, text=True).stdout.strip().splitlines()[-1]  # after "copying …", if it copied
     venv = WORK / "venv"
     seconds = run([base, "-m", "venv", str(venv)])
     seconds += run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *PLATFORM])
