@@ -237,4 +237,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:  # the notebook it filled is the reference's code, in a folder every user may read (the sandbox user must)
+        shutil.rmtree(WORK, ignore_errors=True)
