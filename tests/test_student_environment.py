@@ -18,10 +18,11 @@ import nbformat
 import pytest
 
 from autograder.package.check import NEEDS
+from autograder.package.export_checker import student_requirements
 from conftest import REFERENCE_NOTEBOOK, REPO, STENCIL_NOTEBOOK
 
 STENCIL = REPO / "stencil"
-PINS = dict(line.split("==") for line in (STENCIL / "requirements.txt").read_text().splitlines()
+PINS = dict(line.split("==") for line in student_requirements().splitlines()
             if "==" in line and not line.startswith("#"))
 PLATFORM = {"tensorflow": "2.20.0", "numpy": "1.26.4", "psutil": "5.9.5"}  # what Colab had; the rest is missing
 
@@ -228,13 +229,13 @@ def test_as_root_with_python_in_a_private_folder_the_checker_says_why_and_what_t
     assert "see the top of this page" not in said and "visible tests pass" not in said
 
 
-def test_in_a_kernel_that_imported_everything_the_checker_probes_no_import_again(monkeypatch):
+def test_in_a_kernel_that_imported_everything_the_checker_probes_no_import_again(monkeypatch, students_folder):
     """The notebook's kernel has imported TensorFlow by the time a part is checked: a probe in a fresh Python
     would pay TensorFlow's start-up a second time (about 4 CPU-seconds on an AMD EPYC) to learn nothing."""
     import importlib.util
     import types
 
-    spec = importlib.util.spec_from_file_location("students_check_probe", STENCIL / "check.py")
+    spec = importlib.util.spec_from_file_location("students_check_probe", students_folder / "check.py")
     check = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(check)
     for module in NEEDS:

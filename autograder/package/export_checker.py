@@ -1,8 +1,8 @@
 """`make stencil` (after assignment.build): what students read in stencil/, and dist/stencil.zip with the checker.
 
-stencil/ in the repository holds only what students read: the notebook, data/, check.py,
-CONTRACT.md, requirements.txt and README.md (from assignment/student_readme.md:
-how to start, check and submit). The checker that check.py runs is the autograder itself
+stencil/ in the repository holds what the author's source generates for students, the notebook
+and data/; this writes beside them check.py, CONTRACT.md, requirements.txt and README.md (from
+assignment/student_readme.md: how to start, check and submit), which are never committed. The checker that check.py runs is the autograder itself
 with only the public cases (the engine, the reference's answers on the public inputs, a
 configuration that trains on the public split); it is built into the zip, never committed,
 so an engine change needs no second copy to review.
@@ -69,11 +69,12 @@ def student_requirements() -> str:
 
 
 def write_stencil_zip(stencil: Path, out: Path) -> None:
-    """stencil/ with the checker built in, as one zip for Colab's Files panel (which cannot upload a folder):
-    it unpacks to a folder named like stencil/."""
+    """stencil/ with the student files and the checker built in, as one zip for Colab's Files panel (which cannot
+    upload a folder): it unpacks to a folder named like stencil/."""
     with tempfile.TemporaryDirectory(prefix="rnnkit-stencil-") as folder:
         student = Path(folder) / stencil.name
         shutil.copytree(stencil, student, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", CHECKER))
+        write_student_files(student)
         build_checker(student / CHECKER)
         write_zip(student, out, top=stencil.name)
 
