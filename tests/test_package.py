@@ -79,3 +79,11 @@ def test_the_zip_entries_are_regular_unix_files():
             mode = entry.external_attr >> 16
             assert entry.create_system == 3 and stat.S_ISREG(mode), entry.filename
             assert stat.S_IMODE(mode) == (0o755 if entry.filename in ("setup.sh", "run_autograder") else 0o644), entry.filename
+
+
+def test_the_readme_states_the_points_the_graded_tests_declare():
+    """README's **Points:** sentence is written by hand; the decorators in autograder/tests/ decide."""
+    by_part = {part.name: sum(test["max_score"] for test in graded_tests() if test["tags"] == [part.name]) for part in PARTS}
+    stated = (f"there are {len(graded_tests())} tests worth {sum(by_part.values()):g} points, each tagged with the contract "
+              "part it grades: " + ", ".join(f"{name} {points:g}" for name, points in by_part.items()) + ".")
+    assert stated in " ".join((REPO / "README.md").read_text().split())
