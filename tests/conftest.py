@@ -6,6 +6,7 @@ zip that `make autograder` built) and returns the parsed results.json.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import subprocess
@@ -33,6 +34,20 @@ zoo = _load_zoo()
 SUBMISSIONS = zoo.laid_out()  # the zoo as graded: each overlay laid over the current reference solution
 REFERENCE_NOTEBOOK = REPO / "solution" / "language_model.ipynb"
 STENCIL_NOTEBOOK = REPO / "stencil" / "language_model.ipynb"
+
+
+@functools.cache
+def graded_tests() -> tuple[dict, ...]:
+    """Every graded test the zip grades, in its expected/tests.json (pytest's collection of autograder/tests, which
+    test_package checks is current): the counts, points and per-part lists these tests expect come from here."""
+    if not ZIP.is_file():
+        pytest.fail(f"{ZIP} is missing: run `make autograder` first (`make test` does).")
+    return tuple(zoo.manifest(ZIP))
+
+
+def points(tags=None) -> float:
+    """What the graded tests of these parts (of every part if None) are worth."""
+    return sum(test["max_score"] for test in graded_tests() if tags is None or test["tags"][0] in tags)
 
 
 def grade_submission(submission: Path, results: Path, tags=None, timeout: float = 900, zip_path: Path = ZIP) -> dict:

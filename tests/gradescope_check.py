@@ -44,12 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 CACHE = Path("/var/cache/rnnkit")
 COMMAND = "make gradescope-check"
 
-# Each submission, and the score it must get.
-EXPECTED = [
-    ("reference", REPO / "solution" / "language_model.ipynb", 100),
-    ("stencil", REPO / "stencil" / "language_model.ipynb", 0),
-    ("bug: lstm_input_forget_swapped", zoo.laid_out() / "bugs" / "lstm_input_forget_swapped.py", 75),  # loses the LSTM's 25
-]
+BUG = zoo.laid_out() / "bugs" / "lstm_input_forget_swapped.py"
 
 # Gradescope's default container.
 MEMORY_BYTES = 768 * 2**20
@@ -589,6 +584,17 @@ def grade(image: Path, zip_bytes: bytes, name: str, submission: Path, expected: 
 
 # ---------------------------------------------------------------- the report
 
+def expected_scores(zip_bytes: bytes) -> list[tuple[str, Path, float]]:
+    """Each submission, and the score it must get from the zip's graded tests (its expected/tests.json): the reference
+    every point, the stencil none, the bug every point but those of the parts its header says it breaks."""
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+        tests = json.loads(archive.read("expected/tests.json"))
+    broken = zoo.read_entry(BUG).expect_fail
+    return [("reference", REPO / "solution" / "language_model.ipynb", sum(test["max_score"] for test in tests)),
+            ("stencil", REPO / "stencil" / "language_model.ipynb", 0),
+            (f"bug: {BUG.stem}", BUG, sum(test["max_score"] for test in tests if test["tags"][0] not in broken))]
+
+
 def timeout_of(zip_bytes: bytes) -> int:
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
         config = json.loads(archive.read("config.json")) if "config.json" in archive.namelist() else {}
@@ -666,7 +672,7 @@ def main(argv=None) -> int:
     log(f"{'submission':<34}{'score':>6}{'exp.':>6}{'wall s':>8}{'CPU s':>8}{'cg MB':>9}{'prog MB':>9}"
         f"{'judge':>8}{'refaults':>10}{'OOM':>5}   children")
     gradings = []
-    for name, path, expected in EXPECTED:
+    for name, path, expected in expected_scores(zip_bytes):
         gradings.append(grade(image, zip_bytes, name, path, expected, timeout_s, logs))
         print_row(gradings[-1])
     cgroup_version = 2 if v2_mount() else 1

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, STENCIL_NOTEBOOK, SUBMISSIONS, grade_submission
+from conftest import REPO, STENCIL_NOTEBOOK, SUBMISSIONS, grade_submission, graded_tests
 
+from autograder.parts import NAMES
 from autograder.staff import similarity
 from autograder.staff.diagnoses import diagnosed
 from autograder.staff.report import write_report
@@ -74,7 +75,7 @@ def _ending(results: dict) -> str:
 def _write_grades(out: Path, graded: dict[str, dict]) -> list[str]:
     """grades.csv and submitters.json in the bulk grading's format; the parts, in order."""
     parts = list(dict.fromkeys(test["tags"][0] for results in graded.values() for test in results["tests"]))
-    parts = sorted(parts, key=["windows", "rnn", "lstm", "lm", "perplexity", "train"].index)
+    parts = sorted(parts, key=NAMES.index)
     with open(out / "grades.csv", "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["sid", "name", "email", "submission_id", "total", "max_total", *parts, "test_perplexity", "ending"])
@@ -224,7 +225,8 @@ def test_pass_rates_are_counted_from_the_results(report, graded_class):
     for numbered, (passed, total) in counts.items():
         assert (int(rows[numbered]["passed"]), int(rows[numbered]["graded"])) == (passed, total)
         assert rows[numbered]["rate"] == f"{100 * passed / total:.0f}%"
-    assert counts["2.1"][1] == 3  # 1001, 1004 and the notebook were graded on the rnn part
+    for test in graded_tests():  # graded once by each submission graded on its part (None: on every part)
+        assert counts[test["number"]][1] == sum(part in (test["tags"][0], None) for _, _, part, _ in CLASS), test["number"]
 
 
 def test_diagnosed_mistakes_are_counted_once_per_submission(report, graded_class):

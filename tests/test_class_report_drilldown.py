@@ -22,9 +22,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, STENCIL_NOTEBOOK, SUBMISSIONS
+from conftest import REPO, STENCIL_NOTEBOOK, SUBMISSIONS, graded_tests, points
 from test_class_report import Dom, chromium, render
 
+from autograder.parts import NAMES
+from autograder.parts.train import PERPLEXITY_TEST
 from autograder.staff import bulk, grade_export, reviewed, similarity
 from autograder.staff.report import write_report
 
@@ -56,7 +58,7 @@ CLASS = {
     "204": ("language_model.py", (SUBMISSIONS / "bugs" / "lstm_input_forget_swapped.py").read_bytes(),
             [("s5", "Edsger Dijkstra")], (44.9, ("lstm",), {"implausible": None})),
     "205": ("language_model.ipynb", STENCIL_NOTEBOOK.read_bytes(), [("s6", "Blank Stencil")],
-            (None, ("windows", "rnn", "lstm", "lm", "perplexity", "train"), {})),
+            (None, NAMES, {})),
     "206": ("language_model.py", (SUBMISSIONS / "equivalent" / "tensorarray_loop.py").read_bytes(),
             [("s7", f"Eve {HOSTILE}")], (44.0, (), {"large_literals": LARGE_LITERALS})),
 }
@@ -67,7 +69,7 @@ def hand_made_results(manifest: list[dict], perplexity, failed_parts, flags: dic
     """results.json as the judge writes it: every test passed but those of `failed_parts`, graded under 49."""
     results = bulk.lost_results(manifest, "")
     for test in results["tests"]:
-        failed = test["tags"][0] in failed_parts or (test["number"] == "6.2" and (perplexity is None or perplexity > 49))
+        failed = test["tags"][0] in failed_parts or (test["number"] == PERPLEXITY_TEST and (perplexity is None or perplexity > 49))
         test.update(score=0.0 if failed else test["max_score"], status="failed" if failed else "passed",
                     output=f"Wrong: {MARKDOWN} {HOSTILE}" if failed else "")
         if failed and test["tags"][0] == "lstm":
@@ -114,7 +116,7 @@ def test_the_page_shows_the_numbers_grades_csv_was_rescored_to(rescored_run):
     expected = grades_csv(out)
     parts = [column for column in expected[0] if column not in
              ("sid", "name", "email", "submission_id", "total", "max_total", "test_perplexity", "ending", "note")]
-    assert "note" not in parts and parts == ["windows", "rnn", "lstm", "lm", "perplexity", "train"]
+    assert "note" not in parts and parts == list(NAMES)
     by_sid = {row["sid"]: row for row in expected}
     assert float(by_sid["s5"]["train"]) < float(by_sid["s1"]["train"])  # 44.9 loses 6.2 under 43, 42.3 keeps it
     shown = {row["sid"]: row for row in dom.rows("submitters")}
@@ -133,7 +135,7 @@ def test_the_page_shows_the_numbers_grades_csv_was_rescored_to(rescored_run):
     totals = [float(row["total"]) for row in expected]
     page = text_of(dom)
     assert f"{len(expected)} submitters in {len({row['submission_id'] for row in expected})} submissions" in page
-    assert f"mean {statistics.mean(totals):.1f}, median {statistics.median(totals):g} of 100" in page
+    assert f"mean {statistics.mean(totals):.1f}, median {statistics.median(totals):g} of {points():g}" in page
     per_part = {cells[0][1]: [text for _, text in cells] for cells in dom.tables["parts"] if cells}
     for part in parts:
         values = [float(row[part]) for row in expected]
@@ -153,12 +155,13 @@ def test_the_perplexity_section_and_test_6_2_use_the_threshold_grades_were_score
     assert f"{reaching} of {len(measured)} submissions with a test perplexity reach it" in page
     assert {row["submission"]: row["reached"] for row in dom.rows("perplexities")} == {
         key: "yes" if value <= THRESHOLD else "no" for key, value in measured.items()}
-    test_6_2 = next(row for row in dom.rows("tests") if row["number"] == "6.2")
+    test_6_2 = next(row for row in dom.rows("tests") if row["number"] == PERPLEXITY_TEST)
     graded = len(CLASS) + 1
     assert (int(test_6_2["passed"]), int(test_6_2["graded"])) == (reaching, graded)
     view = {row["number"]: row for row in dom.rows("results-sub-204") if "number" in row}
-    assert view["6.2"]["points"].startswith("0 /") and view["6.2"]["status"] == "failed"
-    assert "test 6.2 was 18 from the judge" in page  # the judge's points under 49, said where they changed
+    assert view[PERPLEXITY_TEST]["points"].startswith("0 /") and view[PERPLEXITY_TEST]["status"] == "failed"
+    judged = next(test["max_score"] for test in graded_tests() if test["number"] == PERPLEXITY_TEST)
+    assert f"test {PERPLEXITY_TEST} was {judged:g} from the judge" in page  # its points under 49, said where they changed
 
 
 def test_the_page_fits_a_laptop_screen(rescored_run):
@@ -185,7 +188,7 @@ def test_per_test_drill_down_lists_who_failed_and_the_diagnosis(rescored_run):
     failed_lstm = {row["who"]: row["diagnosis"] for row in dom.rows("failed-test-3.1")}
     assert failed_lstm == {"Edsger Dijkstra (204)": "lstm-gates-swapped", "Blank Stencil (205)": "lstm-gates-swapped",
                            "Lost Files (207)": "–"}
-    failed_6_2 = {row["who"] for row in dom.rows("failed-test-6.2")}
+    failed_6_2 = {row["who"] for row in dom.rows(f"failed-test-{PERPLEXITY_TEST}")}
     assert failed_6_2 == {"Edsger Dijkstra (204)", "Blank Stencil (205)", f"Eve {HOSTILE} (206)", "Lost Files (207)"}
     ids = {attrs.get("id") for _, attrs in dom.attributes}
     for tag, attrs in dom.attributes:

@@ -10,6 +10,7 @@ from autograder import diagnose, results
 from autograder.cases import CALL_OPTIONS, option_words
 from autograder.feedback import CheckFailed
 from autograder.grade import run_tests
+from autograder.parts import of_kind
 from autograder.results import SCHEMA, VALIDATOR, assemble
 from conftest import REPO
 
@@ -80,7 +81,9 @@ def test_a_softmax_over_the_logits_is_named():
 def test_every_parametrized_test_name_is_in_words():
     collected = run_tests(REPO, None, None, collect_only=True).collected
     parametrized = [meta["name"] for meta in collected if meta["name"].endswith("]")]
-    assert len(parametrized) == 2 * len(CALL_OPTIONS) + 3 + 4
+    for layer in of_kind("layer"):  # each layer's call is tested with every set of options, named in words
+        ids = {meta["name"].rsplit(" [", 1)[1][:-1] for meta in collected if meta["tags"] == [layer.name] and meta["name"].endswith("]")}
+        assert {option_words(options) for options in CALL_OPTIONS} <= ids, layer.name
     for name in parametrized:
         assert not re.search(r"\b(seq|state|init)\d|-", name.rsplit("[", 1)[1]), name
     assert option_words({"return_sequences": False, "return_state": True, "initial_state": True}) == \

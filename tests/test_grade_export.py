@@ -22,6 +22,7 @@ import yaml
 from autograder.staff import gradebook, regrade
 from autograder.staff.grades import number_key
 from autograder.evaluate import perplexity_points
+from autograder.parts import NAMES
 from autograder.parts.train import PERPLEXITY_TEST
 from conftest import REPO, SUBMISSIONS, ZIP, strict_json
 
@@ -123,7 +124,7 @@ pytestmark = pytest.mark.xdist_group("grade-export")
 def test_every_submitter_gets_a_row(first_run):
     out, printed, grades_text, _ = first_run
     rows = (out / "grades.csv").read_text() == grades_text and read_csv(out / "grades.csv")
-    parts = ["windows", "rnn", "lstm", "lm", "perplexity", "train"]
+    parts = list(NAMES)
     assert list(rows[0]) == ["sid", "name", "email", "submission_id", "total", "max_total", *parts,
                              "test_perplexity", "ending", "note"]
     assert [(row["submission_id"], row["sid"]) for row in rows] == [

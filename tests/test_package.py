@@ -1,12 +1,12 @@
 """The Gradescope zip: what must be at its root, and what must never be in it."""
 
-import json
 import subprocess
 import zipfile
 
 import pytest
 
-from conftest import REPO, ZIP
+from autograder.parts import PARTS
+from conftest import REPO, ZIP, graded_tests
 
 pytestmark = pytest.mark.quick  # make test-quick: the zip's layout
 
@@ -24,8 +24,21 @@ def test_the_zip_has_setup_and_run_autograder_at_its_root_and_no_reference():
         for name in entries:
             text = archive.read(name).decode("utf-8", "replace")
             assert "BEGIN SOLUTION" not in text, f"{name} carries solution markers"
-        tests = json.loads(archive.read("expected/tests.json"))
-    assert len(tests) == 43 and sum(test["max_score"] for test in tests) == 100
+
+
+def test_the_zip_lists_the_graded_tests_of_every_declared_part():
+    """The zip's expected/tests.json, which the other tests count on, is pytest's collection of autograder/tests now,
+    and each declared part has tests worth points, numbered under the part's number."""
+    from autograder.grade import run_tests
+
+    collected = run_tests(REPO, None, None, collect_only=True).collected
+    assert list(graded_tests()) == collected, "dist/autograder.zip lists other tests than autograder/tests: run `make autograder`"
+    numbers = [test["number"] for test in collected]
+    assert len(numbers) == len(set(numbers))
+    assert all(len(test["tags"]) == 1 and test["max_score"] > 0 for test in collected)
+    assert {test["tags"][0] for test in collected} == {part.name for part in PARTS}, "a part without tests, or a tag that is no part"
+    for part in PARTS:
+        assert all(test["number"].startswith(f"{part.number}.") for test in collected if test["tags"] == [part.name]), part.name
 
 
 def test_setup_and_run_autograder_are_valid_bash_that_grade_with_the_judge():
@@ -66,3 +79,11 @@ def test_the_zip_entries_are_regular_unix_files():
             mode = entry.external_attr >> 16
             assert entry.create_system == 3 and stat.S_ISREG(mode), entry.filename
             assert stat.S_IMODE(mode) == (0o755 if entry.filename in ("setup.sh", "run_autograder") else 0o644), entry.filename
+
+
+def test_the_readme_states_the_points_the_graded_tests_declare():
+    """README's **Points:** sentence is written by hand; the decorators in autograder/tests/ decide."""
+    by_part = {part.name: sum(test["max_score"] for test in graded_tests() if test["tags"] == [part.name]) for part in PARTS}
+    stated = (f"there are {len(graded_tests())} tests worth {sum(by_part.values()):g} points, each tagged with the contract "
+              "part it grades: " + ", ".join(f"{name} {points:g}" for name, points in by_part.items()) + ".")
+    assert stated in " ".join((REPO / "README.md").read_text().split())

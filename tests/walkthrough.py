@@ -28,6 +28,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder.package.export_checker import write_stencil_zip
+from autograder.parts import NAMES
 from tests.submissions import zoo
 
 REPO = Path(__file__).resolve().parents[1]
@@ -225,13 +226,14 @@ def main() -> int:
         graded_there = gradescope_part(step.split(": ", 1)[1], part) if step.startswith("mistake: ") else ""
         print(f"{part:<11} {step:<45} {shown[:30]:<30} {graded_there:<32} {seconds:>5.0f}")
     print(f"\nTop to bottom in a new kernel: {run_all_seconds:.0f} s; cells that failed: {run_all['errors'] or 'none'}")
-    print(f"`make grade` (Python 3.10, the judge's pinned tensorflow-cpu): {score:g}/100 in {grade_seconds:.0f} s\n")
+    print(f"`make grade` (Python 3.10, the judge's pinned tensorflow-cpu): {score:g}/"
+          f"{sum(max_points for *_, max_points in graded.values()):g} in {grade_seconds:.0f} s\n")
     print(f"{'part':<11} {'local check (visible tests)':<30} {'Gradescope: tests passed':<26} {'points':>8}")
-    for part in MISTAKES:
+    for part in NAMES:  # every declared part, whether or not a mistake of it is walked through
         passed, total, points, max_points = graded.get(part, (0, 0, 0, 0))
         print(f"{part:<11} {run_all['checks'].get(part, 'not run'):<30} {f'{passed}/{total}':<26} {f'{points:g}/{max_points:g}':>8}")
     agree = all(re.fullmatch(r"(\d+)/\1 visible pass", run_all["checks"].get(part, "")) and part in graded
-                and graded[part][0] == graded[part][1] for part in MISTAKES)
+                and graded[part][0] == graded[part][1] for part in NAMES)
     print(f"\nLocal checks and Gradescope {'agree: every part passes both' if agree else 'DISAGREE or a part fails'}.")
     return 0 if agree else 1
 
