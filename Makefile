@@ -115,7 +115,7 @@ gradescope-check: autograder
 walkthrough: autograder
 	nice -n 10 $(PY) -m tests.walkthrough
 
-calibrate: $(STAMP)
+calibrate: $(HANDOUT) | $(STAMP)
 	$(PY) -m assignment.calibrate --seeds $(SEEDS) $(if $(WRITE),--write)
 
 # Switching corpus runs the stages above in order, each through its own target (TEXT, SPLITS, CORPUS_ARGS and SEEDS
@@ -135,7 +135,7 @@ corpus: $(STAMP)
 	$(PY) -m assignment.calibration_diff $(CONFIG_BEFORE) autograder/config.json
 	rm -f $(CONFIG_BEFORE)
 
-long-range: $(STAMP)
+long-range: $(HANDOUT) | $(STAMP)
 	nice -n 10 $(PY) -m assignment.long_range_check --seeds $(SEEDS)
 
 clean:
