@@ -54,6 +54,12 @@ stencil solution handout: $(STAMP)
 	$(PY) -m assignment.build
 	$(PY) -m autograder.package.export_checker
 
+# The notebooks and the reference module are generated from the single source, never committed: any target that
+# reads them builds them first, again only when the source, its build or the figures it states changed.
+HANDOUT := stencil/language_model.ipynb solution/language_model.ipynb solution/language_model.py
+$(HANDOUT) &: assignment/language_model.py assignment/build.py autograder/config.json | $(STAMP)
+	$(PY) -m assignment.build
+
 # The zip is rebuilt only when what goes into it changed: the engine and its packaging, the reference, the data,
 # the configuration, the pins, or TIMEOUT (kept in dist/.timeout). `rm dist/autograder.zip` forces a rebuild. The
 # environment's stamp is order-only: it lives in /var/lib/rnnkit, shared by every checkout with these pins.
@@ -66,7 +72,7 @@ $(shell mkdir -p dist && { [ -e dist/.timeout ] || { echo > dist/.timeout && tou
 
 autograder: $(ZIP)
 
-$(ZIP): $(ZIP_INPUTS) requirements-dev.txt dist/.timeout | $(STAMP)
+$(ZIP): $(ZIP_INPUTS) $(HANDOUT) requirements-dev.txt dist/.timeout | $(STAMP)
 	$(PY) -m autograder.package.build_zip --out $(ZIP) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 grade: autograder
@@ -89,10 +95,10 @@ gradebook: $(STAMP)
 	$(PY) -m autograder.staff.gradebook --out "$(OUT)" --due "$(DUE)" $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") \
 		$(if $(CANVAS_ID),--canvas-id "$(CANVAS_ID)") $(if $(PARTS),--parts)
 
-test: autograder browser
+test: autograder browser $(HANDOUT)
 	$(PY) -m pytest tests -n 2 --dist loadgroup
 
-test-quick: autograder
+test-quick: autograder $(HANDOUT)
 	$(PY) -m pytest tests -n 2 --dist loadgroup -m quick
 
 # The class report's test renders it in a real browser, Debian's chromium, installed here as root;
@@ -109,7 +115,7 @@ gradescope-check: autograder
 walkthrough: autograder
 	nice -n 10 $(PY) -m tests.walkthrough
 
-calibrate: $(STAMP)
+calibrate: $(HANDOUT) | $(STAMP)
 	$(PY) -m assignment.calibrate --seeds $(SEEDS) $(if $(WRITE),--write)
 
 # Switching corpus runs the stages above in order, each through its own target (TEXT, SPLITS, CORPUS_ARGS and SEEDS
@@ -129,7 +135,7 @@ corpus: $(STAMP)
 	$(PY) -m assignment.calibration_diff $(CONFIG_BEFORE) autograder/config.json
 	rm -f $(CONFIG_BEFORE)
 
-long-range: $(STAMP)
+long-range: $(HANDOUT) | $(STAMP)
 	nice -n 10 $(PY) -m assignment.long_range_check --seeds $(SEEDS)
 
 clean:

@@ -98,8 +98,13 @@ def make(*arguments, **environment) -> subprocess.CompletedProcess:
 
 
 def order_of(lines: list[str], steps: list[str]) -> list[int]:
-    """The index of the first line holding each step, in the order given (-1 where none does)."""
-    return [next((i for i, line in enumerate(lines) if step in line), -1) for step in steps]
+    """The index of the line holding each step, each searched after the one before (-1 where none does)."""
+    found, start = [], 0
+    for step in steps:
+        index = next((i for i in range(start, len(lines)) if step in lines[i]), -1)
+        found.append(index)
+        start = index + 1 if index >= 0 else start
+    return found
 
 
 def test_make_corpus_plans_the_stages_in_order():
@@ -130,7 +135,12 @@ def stand_in_venv(tmp_path):
 
 
 def called_modules(log: Path) -> list[str]:
-    return [line.split()[1] for line in log.read_text().splitlines()]
+    """The modules run, less a build of the handout before calibrating (make's, when the generated reference is older
+    than its source)."""
+    modules = [line.split()[1] for line in log.read_text().splitlines()]
+    if modules[1:3] == ["assignment.build", "assignment.calibrate"]:
+        del modules[1]
+    return modules
 
 
 def test_make_corpus_runs_the_stages_in_order_and_ends_with_the_comparison(stand_in_venv):
