@@ -11,7 +11,7 @@ from gradescope_utils.autograder_utils.decorators import hide_errors, leaderboar
 
 
 @weight(2)
-@number("1.1")
+@number("1")
 @tags("windows")
 @visibility("visible")
 def test_plain():
@@ -20,7 +20,7 @@ def test_plain():
 
 @hide_errors("Something is off in your windows.")
 @weight(3)
-@number("1.2")
+@number("2")
 @tags("windows")
 @visibility("after_due_date")
 def test_hidden_error():
@@ -30,7 +30,7 @@ def test_hidden_error():
 
 @partial_credit(10)
 @leaderboard("Accuracy", "asc")
-@number("1.3")
+@number("3")
 @tags("windows")
 @visibility("visible")
 def test_partial(set_score=None, set_leaderboard_value=None):

@@ -2,7 +2,7 @@
 
 no-points: lstm
 expect-fail: lstm
-hostile: the child's tripwire is disarmed in the windows stage, so the first make_windows call traces a tf.function around LSTMCell.call (looked up by a name built from strings, which the reader cannot see) into a concrete function; its graph holds only matrix products and activations, so MyLSTM.step runs it in the armed lstm stage with no guarded Python code called, gradients flowing, and got 25/25; a fixed child stays armed from loading the notebook to the end of the last from-scratch stage, so the trace fails too
+hostile: the child's tripwire is disarmed in the windows stage, so the first make_windows call traces a tf.function around LSTMCell.call (looked up by a name built from strings, which the reader cannot see) into a concrete function; its graph holds only matrix products and activations, so MyLSTM.step runs it in the armed lstm stage with no guarded Python code called, gradients flowing, and got 25/25; a fixed child stays armed from loading the notebook to the end of the last from-scratch stage, and runs the from-scratch layers first, so the trace fails wherever it is made
 graded-parts: windows lstm
 expect-output: (?i)LSTMCell.*from scratch
 """
@@ -67,6 +67,8 @@ class MyLSTM(tf.keras.layers.Layer):
         kernel = tf.concat([getattr(self, f"U_{gate}") for gate in order], axis=1)
         recurrent_kernel = tf.concat([getattr(self, f"W_{gate}") for gate in order], axis=1)
         bias = tf.concat([getattr(self, f"b_{gate}") for gate in order], axis=0)
+        if not TRACED:  # the windows stage came too late to trace for it: trace now
+            make_windows([0, 1], 1)
         if isinstance(TRACED[0], Exception):
             raise TRACED[0]
         h_t, c_t = TRACED[0](tf.cast(x_t, tf.float32), h_prev, c_prev, kernel, recurrent_kernel, bias)
