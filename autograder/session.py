@@ -23,7 +23,7 @@ from autograder import data
 from autograder.cases import make_case_set, output_names, stand_in
 from autograder.diagnose import error_mistake
 from autograder.feedback import CheckFailed, fenced
-from autograder.parts import CELLS, FROM_SCRATCH_LAYERS, NAMES, PARTS, budget
+from autograder.parts import CELLS, FROM_SCRATCH_LAYERS, LOOP_ADVICE, NAMES, PARTS, budget
 from autograder.parts import get as get_part
 from autograder.parts.from_scratch import reader_rule, tripwire_rule
 from autograder.sandbox import ChildRun, Expect, Limits, Stage, cpu_share, run_child, wall_allowance
@@ -223,7 +223,7 @@ class PartAnswers:
         code = run.returncode if run.returncode is not None else 0
         return ENDINGS[run.ending].format(wall=run.wall_seconds, cpu=run.cpu_seconds, memory=run.peak_memory_mb,
                                           limit=self.memory_limit, signal=-code, code=code, budget=self.budget,
-                                          advice=get_part(self.part).cpu_advice if self.part in NAMES else "")
+                                          advice=get_part(self.part).cpu_advice if self.part in NAMES else LOOP_ADVICE)
 
 
 def _sentence(text: str) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 KINDS = ("function", "layer", "language_model", "training")
+LOOP_ADVICE = "Look for a loop that never ends, or work repeated far more often than needed."  # for any child out of CPU
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Part:
     contract: tuple  # the names of the contract it grades
     kind: str  # one of KINDS
     cpu_seconds: float  # the part's CPU budget in the sandbox
-    cpu_advice: str = "Look for a loop that never ends, or work repeated far more often than needed."
+    cpu_advice: str = LOOP_ADVICE
     function: str = ""  # "function" and "training": the contract function called
     cases: Callable | None = None  # "function": cases(rng, visible) -> (specs, arrays)
     layer: str = ""  # "layer": the class
