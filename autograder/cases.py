@@ -20,7 +20,6 @@ from autograder import parts
 from autograder.parts import Part
 
 VISIBLE_SEED = 1470  # public: the stencil's checker regenerates these cases
-LANGUAGE_MODEL_WEIGHTS = ("embedding", "kernel", "recurrent_kernel", "bias", "classifier_kernel", "classifier_bias")
 
 # Every combination of the recurrent layers' options, named as in the test ids.
 CALL_OPTIONS = [
